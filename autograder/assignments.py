@@ -1,0 +1,81 @@
+"""The course's assignments: which modules students submit and which items are graded.
+
+Notebook grade cells, hidden suites and nbgrader's gradebook all use these
+item names and points; tests check that they agree.
+"""
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .sandbox import Limits
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    points: float
+    what: str
+    needs_gpu: bool = False
+
+
+@dataclass(frozen=True)
+class Assignment:
+    id: str
+    title: str
+    modules: tuple          # files the student submits and the grader runs
+    items: tuple
+    limits: Limits = field(default_factory=Limits)
+
+    @property
+    def max_score(self):
+        return sum(item.points for item in self.items)
+
+    @property
+    def hidden_suite(self):
+        return PACKAGE_DIR / "hidden" / f"test_{self.id}.py"
+
+    @property
+    def public_suite(self):
+        return PACKAGE_DIR / "public" / f"test_{self.id}.py"
+
+    def item(self, name):
+        for item in self.items:
+            if item.name == name:
+                return item
+        raise KeyError(name)
+
+
+ASSIGNMENTS = {
+    a.id: a for a in [
+        Assignment(
+            id="hw1_activations",
+            title="Activation functions and their derivatives",
+            modules=("activations.py",),
+            items=(
+                Item("sigmoid_prime", 2, "derivative of the sigmoid"),
+                Item("relu", 1, "rectified linear unit"),
+                Item("relu_prime", 1, "derivative of relu (0 for z <= 0)"),
+                Item("leaky_relu", 1, "leaky relu with slope alpha"),
+                Item("leaky_relu_prime", 1, "derivative of leaky relu"),
+                Item("elu", 1, "exponential linear unit"),
+                Item("elu_prime", 1, "derivative of elu"),
+                Item("softmax", 3, "stable softmax over axis 0"),
+                Item("numerical_gradient", 3, "central finite differences"),
+            ),
+            limits=Limits(call_timeout_s=10.0),
+        ),
+    ]
+}
+
+
+class UnknownAssignment(KeyError):
+    pass
+
+
+def get(assignment_id):
+    try:
+        return ASSIGNMENTS[assignment_id]
+    except KeyError:
+        known = ", ".join(sorted(ASSIGNMENTS))
+        raise UnknownAssignment(f"unknown assignment {assignment_id!r} (known: {known})") from None

@@ -1,0 +1,97 @@
+"""Helpers for hidden and public suites: type checks, comparisons, finite differences.
+
+Every helper raises AssertionError with one readable sentence, because that
+sentence becomes the student's feedback. Values from the worker are checked
+for type, dtype and shape before any arithmetic touches them.
+"""
+import numbers
+
+import numpy as np
+
+from .wire import Ref, Unsupported
+
+
+def describe(value):
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape} and dtype {value.dtype}"
+    if isinstance(value, (Unsupported, Ref)):
+        return f"an object of type {value.type_name}"
+    return f"a {type(value).__name__}"
+
+
+def float_result(value, like, what):
+    """The student's ``value`` as float64, after checking it matches ``like``.
+
+    For a scalar ``like`` any real number (or 0-d float array) is accepted; for
+    an array it must be a floating-point ndarray of exactly ``like.shape``.
+    """
+    like = np.asarray(like)
+    if like.shape == ():
+        if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind == "f":
+            return np.float64(value)
+        if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+            return np.float64(value)
+        raise AssertionError(f"{what}: for a scalar input expected a number, got {describe(value)}")
+    if not isinstance(value, np.ndarray):
+        raise AssertionError(f"{what}: expected a NumPy array of shape {like.shape}, got {describe(value)}")
+    if value.shape != like.shape:
+        raise AssertionError(f"{what}: expected shape {like.shape}, got shape {value.shape}")
+    if value.dtype.kind != "f":
+        raise AssertionError(f"{what}: expected a floating-point array, got dtype {value.dtype}")
+    if value.dtype != np.float64 and like.dtype == np.float64:
+        raise AssertionError(f"{what}: float64 input must give a float64 result, got {value.dtype}")
+    return value.astype(np.float64)
+
+
+def relative_error(actual, expected, floor=1e-300):
+    """Largest elementwise |a - e| / max(|a|, |e|, floor); inf where not finite."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if actual.size == 0:
+        return 0.0
+    if not np.all(np.isfinite(actual)):
+        return float("inf")
+    with np.errstate(all="ignore"):
+        scale = np.maximum(np.maximum(np.abs(actual), np.abs(expected)), floor)
+        return float(np.max(np.abs(actual - expected) / scale))
+
+
+def assert_close(actual, expected, what, rtol, atol=0.0):
+    """Pass when every |a - e| <= rtol * max(|a|, |e|) + atol (and a is finite)."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    if not np.all(np.isfinite(actual)):
+        raise AssertionError(f"{what}: the result contains nan or inf")
+    with np.errstate(all="ignore"):
+        bound = rtol * np.maximum(np.abs(actual), np.abs(expected)) + atol
+        ok = bool(np.all(np.abs(actual - expected) <= bound))
+    if not ok:
+        err = relative_error(actual, expected, floor=max(atol, 1e-300))
+        raise AssertionError(f"{what}: relative error {err:.1e} (allowed {rtol:.0e})")
+
+
+def assert_unchanged(before, after, what):
+    """The student's function must not modify its input array in place."""
+    if isinstance(before, np.ndarray):
+        same = (isinstance(after, np.ndarray) and after.shape == before.shape
+                and np.allclose(after, before, rtol=1e-13, atol=1e-13))
+        if not same:
+            raise AssertionError(f"{what}: the input array was modified; leave it as it was")
+
+
+def assert_no_runtime_warning(result, what):
+    numeric = [w for w in result.warnings if w.startswith("RuntimeWarning")]
+    if numeric:
+        raise AssertionError(f"{what}: NumPy warned ({numeric[0]}); use a numerically stable form")
+
+
+def central_difference(f, z, h=1e-5):
+    """Elementwise derivative of an elementwise function f at z, in float64."""
+    z = np.asarray(z, dtype=np.float64)
+    return (f(z + h) - f(z - h)) / (2 * h)
+
+
+def away_from_zero(rng, shape, low=0.05, high=4.0):
+    """Random values with |z| in [low, high]: finite differences are exact enough there."""
+    z = rng.uniform(low, high, size=shape) * rng.choice([-1.0, 1.0], size=shape)
+    return np.float64(z) if shape == () else z

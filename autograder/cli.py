@@ -1,0 +1,116 @@
+"""Command line: ``python -m autograder <command>``. See ``--help`` of each command."""
+import argparse
+import sys
+from pathlib import Path
+
+from . import assignments
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _grade(args):
+    from .grading import CannotGrade, grade
+    try:
+        report = grade(args.assignment, args.folder, seed=args.seed, items=args.item or None)
+    except CannotGrade as exc:
+        print(f"cannot grade: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        report.write_json(args.json)
+    print(report.table())
+    if args.json:
+        print(f"report written to {args.json}")
+    return 0
+
+
+def _check(args):
+    from .grading import CannotGrade, grade
+    folder = args.folder or REPO / "assignments" / args.assignment
+    try:
+        report = grade(args.assignment, folder, suite="public", items=args.item or None)
+    except CannotGrade as exc:
+        print(f"cannot check: {exc}", file=sys.stderr)
+        return 1
+    print(f"Public checks for {args.assignment} in {folder}")
+    name_w = max(len(i.name) for i in report.items)
+    for item in report.items:
+        mark = "PASS" if item.checks_passed == item.checks_total and item.checks_total else "FIX "
+        print(f"  {mark} {item.name:<{name_w}}  {item.feedback}")
+    passed = sum(i.checks_passed for i in report.items)
+    total = sum(i.checks_total for i in report.items)
+    print(f"{passed}/{total} public checks pass. The hidden tests check more "
+          "(other shapes, extreme inputs, finite differences); passing these is a start, not a grade.")
+    return 0
+
+
+def _release(args):
+    from .release import ReleaseError, release
+    ids = sorted(assignments.ASSIGNMENTS) if args.assignment == "all" else [args.assignment]
+    for assignment_id in ids:
+        try:
+            out = release(assignment_id, REPO)
+        except (ReleaseError, assignments.UnknownAssignment) as exc:
+            print(f"cannot release: {exc.args[0]}", file=sys.stderr)
+            return 1
+        print(f"released {assignment_id} -> {out}")
+    return 0
+
+
+def _demo(args):
+    from .demo import run_demo
+    return run_demo(REPO, Path(args.workdir) if args.workdir else None)
+
+
+def _list(args):
+    for a in assignments.ASSIGNMENTS.values():
+        print(f"{a.id}: {a.title} ({a.max_score:g} points; student edits {', '.join(a.modules)})")
+        for item in a.items:
+            gpu = "  [GPU]" if item.needs_gpu else ""
+            print(f"    {item.name:<22} {item.points:>4g}  {item.what}{gpu}")
+    return 0
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder",
+        description="Grading engine of the course 'Neural networks from scratch, then on the GPU'. "
+                    "Student code runs only in a separate, limited worker process.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("grade", help="grade a submission folder with the hidden suite (instructors)",
+                       description="Grade one submission folder. Exit 0 when grading completed, "
+                                   "whatever the score; 1 with a reason when it could not grade.")
+    p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
+    p.add_argument("folder", help="folder holding the student's module(s)")
+    p.add_argument("--json", metavar="FILE", help="write the report as JSON to FILE")
+    p.add_argument("--seed", type=int, help="seed of the random inputs (default: fresh; printed in the JSON)")
+    p.add_argument("--item", action="append", metavar="NAME", help="grade only this item (repeatable)")
+    p.set_defaults(func=_grade)
+
+    p = sub.add_parser("check", help="run the public checks on your work (students)",
+                       description="Run the public checks (not the hidden tests) and say what to fix.")
+    p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
+    p.add_argument("folder", nargs="?", help="your assignment folder (default: assignments/<assignment>)")
+    p.add_argument("--item", action="append", metavar="NAME", help="check only this item (repeatable)")
+    p.set_defaults(func=_check)
+
+    p = sub.add_parser("release", help="build assignments/<id> from solutions/<id> (instructors)",
+                       description="Run nbgrader generate_assignment and strip solution regions from "
+                                   "the modules, writing the student release into assignments/.")
+    p.add_argument("assignment", help="assignment id, or 'all'")
+    p.set_defaults(func=_release)
+
+    p = sub.add_parser("demo", help="the instructor's whole flow on a small demo class",
+                       description="Release, collect four sample submissions, run nbgrader autograde, "
+                                   "generate feedback, export grades and print a score table.")
+    p.add_argument("--workdir", help="course folder to build the demo in (default: a new temp folder)")
+    p.set_defaults(func=_demo)
+
+    p = sub.add_parser("list", help="list assignments and their graded items")
+    p.set_defaults(func=_list)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    return args.func(args)

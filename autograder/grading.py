@@ -1,0 +1,94 @@
+"""grade(): run one suite against one submission folder and build the report."""
+import contextlib
+import io
+import os
+import secrets
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from . import assignments, sandbox
+from .plugin import GradingPlugin
+from .report import GRADED, NOT_GRADED, ItemResult, Report, feedback_for
+
+
+class CannotGrade(Exception):
+    """Grading could not happen at all (bad arguments, broken grader)."""
+
+
+def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=None, limits=None):
+    """Grade ``submission_dir`` for ``assignment_id`` and return a Report.
+
+    ``suite`` is "hidden" (the real grade) or "public" (the student's checks).
+    """
+    started = time.monotonic()
+    try:
+        assignment = assignments.get(assignment_id)
+    except assignments.UnknownAssignment as exc:
+        raise CannotGrade(exc.args[0]) from None
+    folder = Path(submission_dir)
+    if not folder.is_dir():
+        raise CannotGrade(f"submission folder {str(folder)!r} does not exist or is not a folder")
+    suite_file = assignment.hidden_suite if suite == "hidden" else assignment.public_suite
+    if not suite_file.is_file():
+        raise CannotGrade(f"the {suite} suite for {assignment_id} is not installed here ({suite_file})")
+    if items is not None:
+        unknown = set(items) - {i.name for i in assignment.items}
+        if unknown:
+            raise CannotGrade(f"unknown item(s) for {assignment_id}: {', '.join(sorted(unknown))}")
+    seed = secrets.randbits(63) if seed is None else int(seed)
+    report = Report(assignment=assignment_id, items=[], seed=seed,
+                    sandbox=sandbox.sandbox_name(), suite=suite)
+    if report.sandbox == "none":
+        report.warnings.append("bubblewrap is not available: student code ran without file-system "
+                               "isolation (install the 'bubblewrap' package on grading machines)")
+    selected = [i for i in assignment.items if items is None or i.name in items]
+
+    missing = [m for m in assignment.modules if not (folder / m).is_file()]
+    if missing:
+        for item in selected:
+            report.items.append(ItemResult(item.name, 0.0, float(item.points),
+                                           f"{', '.join(missing)} not found in the submission"))
+        report.elapsed_s = time.monotonic() - started
+        return report
+
+    plugin = GradingPlugin(assignment, str(folder.resolve()), seed, limits or assignment.limits,
+                           item_filter=items)
+    with tempfile.TemporaryDirectory(prefix="autograder-pytest-") as tmp:
+        ini = Path(tmp) / "pytest.ini"
+        ini.write_text("[pytest]\n")
+        args = [str(suite_file), "-c", str(ini), "--rootdir", tmp, "--import-mode=importlib",
+                "-p", "no:cacheprovider", "-q", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        captured = io.StringIO()
+        old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+        try:
+            with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+                code = pytest.main(args, plugins=[plugin])
+        finally:
+            plugin.close()
+            if old is None:
+                os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+            else:
+                os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
+    if plugin.grader_bugs or code not in (0, 1):
+        details = "; ".join(plugin.grader_bugs) or captured.getvalue()[-2000:]
+        raise CannotGrade(f"the {suite} suite for {assignment_id} did not run cleanly "
+                          f"(pytest exit {int(code)}): {details}")
+
+    for item in selected:
+        tally = plugin.tallies[item.name]
+        if tally.total == 0 and not tally.skipped:
+            raise CannotGrade(f"the {suite} suite has no check for item {item.name!r}")
+        status = GRADED if tally.total else NOT_GRADED
+        fraction = tally.passed / tally.total if tally.total else 0.0
+        report.items.append(ItemResult(
+            item.name, round(item.points * fraction, 4), float(item.points), feedback_for(tally),
+            status, tally.passed, tally.total))
+    if report.not_graded:
+        report.warnings.append("NOT GRADED (score 0 until regraded where possible): "
+                               + ", ".join(report.not_graded))
+    report.elapsed_s = time.monotonic() - started
+    return report

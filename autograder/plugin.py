@@ -1,0 +1,135 @@
+"""The pytest plugin that turns a hidden (or public) suite into item scores.
+
+Each test carries ``@pytest.mark.item("name")``; one test (or one
+parametrization) is one check. An item's score is its points times the
+fraction of its checks that passed. A test that fails with an AssertionError
+or a StudentError counts against the student; any other exception is a bug in
+the grader and stops grading loudly rather than give a wrong grade.
+"""
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+
+from .proxy import Student, StudentError, Worker
+
+MAX_MESSAGES = 3
+
+
+@dataclass
+class ItemTally:
+    passed: int = 0
+    total: int = 0
+    messages: list = field(default_factory=list)
+    skipped: list = field(default_factory=list)
+
+
+class GraderBug(RuntimeError):
+    """A hidden test failed for a reason that is not the student's code."""
+
+
+class GradingPlugin:
+    def __init__(self, assignment, submission_dir, seed, limits, item_filter=None):
+        self.assignment = assignment
+        self.submission_dir = submission_dir
+        self.seed = seed
+        self.limits = limits
+        self.item_filter = item_filter
+        self.tallies = {item.name: ItemTally() for item in assignment.items}
+        self.grader_bugs = []
+        self._worker = None
+        self._worker_item = None
+        self._dead = {}  # item -> reason, for failures not worth retrying
+
+    # -- workers ---------------------------------------------------------
+    def _worker_for(self, item_name):
+        if item_name in self._dead:
+            raise StudentError(self._dead[item_name])
+        if self._worker is not None and (self._worker_item != item_name or self._worker.dead_reason):
+            self._worker.close()
+            self._worker = None
+        if self._worker is None:
+            self._worker_item = item_name
+            try:
+                self._worker = Worker(self.submission_dir, self.assignment.modules, self.limits)
+            except StudentError as exc:
+                self._dead[item_name] = str(exc)  # an import that fails once fails again
+                raise
+        return self._worker
+
+    def _note_death(self, item_name):
+        worker = self._worker
+        if worker is not None and worker.dead_reason and "no answer within" in worker.dead_reason:
+            # Retrying after a timeout would cost another full timeout per check.
+            self._dead[item_name] = "skipped after an earlier call timed out: " + worker.dead_reason
+
+    def close(self):
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    # -- fixtures --------------------------------------------------------
+    @pytest.fixture
+    def student(self, request):
+        item_name = _item_of(request.node)
+        module = self.assignment.modules[0][:-3]
+        return Student(lambda: self._worker_for(item_name), module)
+
+    @pytest.fixture
+    def rng(self, request):
+        digest = hashlib.sha256(request.node.nodeid.encode()).digest()
+        return np.random.default_rng([self.seed, int.from_bytes(digest[:8], "little")])
+
+    # -- hooks -----------------------------------------------------------
+    def pytest_configure(self, config):
+        config.addinivalue_line("markers", "item(name): the graded item a check belongs to")
+
+    def pytest_collection_modifyitems(self, session, config, items):
+        selected = []
+        for test in items:
+            name = _item_of(test)
+            if name not in self.tallies:
+                self.grader_bugs.append(f"{test.nodeid}: unknown or missing item marker {name!r}")
+                continue
+            if self.item_filter is None or name in self.item_filter:
+                selected.append(test)
+        items[:] = selected
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        if call.when == "teardown" and not report.failed:
+            return
+        if call.when == "setup" and report.passed:
+            return
+        name = _item_of(item)
+        tally = self.tallies[name]
+        if report.skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+            tally.skipped.append(reason.removeprefix("Skipped: "))
+            return
+        if call.when == "teardown":
+            self.grader_bugs.append(f"{item.nodeid}: teardown failed")
+            return
+        tally.total += 1
+        if report.passed:
+            tally.passed += 1
+            return
+        exc = call.excinfo.value if call.excinfo else None
+        if isinstance(exc, StudentError):
+            self._note_death(name)
+            message = str(exc)
+        elif isinstance(exc, AssertionError):
+            message = str(exc).split("\nassert ")[0].strip() or "a check failed"
+        else:
+            self.grader_bugs.append(f"{item.nodeid}: {call.excinfo.exconly()[:500]}")
+            message = "internal grader error"
+        if message not in tally.messages:
+            tally.messages.append(message)
+
+
+def _item_of(test):
+    marker = test.get_closest_marker("item")
+    return marker.args[0] if marker and marker.args else None

@@ -1,0 +1,202 @@
+"""The grader's side of the worker: start it, call into it, kill it.
+
+A hidden test reads like ordinary code, ``student.sigmoid_prime(z)``, but the
+call travels to the worker process as data and the answer comes back as data.
+Anything that goes wrong on the student's side (exception, crash, exit,
+timeout, garbage) becomes a ``StudentError`` whose message is one line of
+feedback; the grader process itself is never at risk.
+"""
+import os
+import select
+import signal
+import subprocess
+import time
+
+from . import sandbox, wire
+
+
+class StudentError(Exception):
+    """The student's code failed; the message is shown to the student as is."""
+
+
+class Worker:
+    """One running worker process over a scratch copy of a submission."""
+
+    def __init__(self, submission_dir, module_files, limits):
+        self.limits = limits
+        self.module_names = [os.path.splitext(m)[0] for m in module_files]
+        self.scratch = sandbox.Scratch(submission_dir, module_files)
+        argv, env = sandbox.worker_command(self.scratch, self.module_names)
+        self._output = open(self.scratch.output_file, "wb")
+        self.process = subprocess.Popen(
+            argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._output,
+            cwd=str(self.scratch.submission), start_new_session=True,
+            preexec_fn=sandbox.apply_limits(limits),
+        )
+        self._buffer = b""
+        self.dead_reason = None
+        reply = self._receive("importing the submission")
+        if not reply.get("ok"):
+            self.close()
+            where = f" ({reply['where']})" if reply.get("where") else ""
+            self.dead_reason = f"importing your module failed: {reply.get('error', '?')}{where}"
+            raise StudentError(self.dead_reason)
+
+    # -- low level -------------------------------------------------------
+    def _kill(self):
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - only if the kernel refuses
+            pass
+
+    def close(self):
+        self._kill()
+        for stream in (self.process.stdin, self.process.stdout, self._output):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        self.scratch.cleanup()
+
+    def output_tail(self, limit=300):
+        try:
+            with open(self.scratch.output_file, "rb") as f:
+                f.seek(0, os.SEEK_END)
+                f.seek(max(0, f.tell() - limit))
+                return f.read().decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    def _death_message(self, doing):
+        code = self.process.wait()
+        if code < 0:
+            sig = signal.Signals(-code).name
+            if sig == "SIGXFSZ":
+                why = f"was stopped: it printed more than {self.limits.output_bytes // 1024} KiB"
+            elif sig in ("SIGKILL", "SIGXCPU"):
+                why = f"was killed ({sig}: memory or CPU-time limit)"
+            else:
+                why = f"crashed with {sig}"
+        else:
+            why = f"exited with status {code}"
+        tail = self.output_tail().splitlines()
+        last = f" Last output: {tail[-1][:160]!r}" if tail else ""
+        return f"the process running your code {why} while {doing}.{last}"
+
+    def _receive(self, doing):
+        deadline = time.monotonic() + self.limits.call_timeout_s
+        fd = self.process.stdout.fileno()
+        while b"\n" not in self._buffer:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                self._kill()
+                self.dead_reason = (f"no answer within {self.limits.call_timeout_s:g} s while {doing} "
+                                    "(infinite loop or far too slow); the process was stopped")
+                raise StudentError(self.dead_reason)
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                continue
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                self._kill()
+                self.dead_reason = self._death_message(doing)
+                raise StudentError(self.dead_reason)
+            self._buffer += chunk
+            if len(self._buffer) > self.limits.reply_bytes:
+                self._kill()
+                self.dead_reason = f"your code returned more than {self.limits.reply_bytes // 2**20} MiB while {doing}"
+                raise StudentError(self.dead_reason)
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        try:
+            return wire.loads(line)
+        except wire.WireError as exc:
+            self._kill()
+            self.dead_reason = f"the worker sent a malformed answer while {doing} ({exc})"
+            raise StudentError(self.dead_reason) from None
+
+    # -- requests --------------------------------------------------------
+    def request(self, message, doing):
+        if self.dead_reason:
+            raise StudentError(self.dead_reason)
+        try:
+            self.process.stdin.write(wire.dumps(message))
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            self._kill()
+            self.dead_reason = self._death_message(doing)
+            raise StudentError(self.dead_reason) from None
+        reply = self._receive(doing)
+        if reply.get("ok") is not True:
+            where = reply.get("where")
+            where = f" ({where})" if isinstance(where, str) and where else ""
+            raise StudentError(f"{doing} raised {str(reply.get('error', '?'))[:300]}{where}")
+        return reply
+
+
+class Result:
+    """What one call returned, as plain checked data."""
+
+    def __init__(self, value, args, warnings):
+        self.value = value
+        self.args = args
+        self.warnings = warnings
+
+
+def _describe_call(name, args, kwargs):
+    def short(v):
+        shape = getattr(v, "shape", None)
+        if shape is not None and shape != ():
+            return f"array{tuple(shape)}"
+        if isinstance(v, wire.FunctionSpec):
+            return "f"
+        return repr(v) if not hasattr(v, "item") else repr(v.item())
+    parts = [short(a) for a in args] + [f"{k}={short(v)}" for k, v in kwargs.items()]
+    text = f"{name}({', '.join(parts)})"
+    return text if len(text) < 120 else text[:117] + "..."
+
+
+class Student:
+    """Proxy for the student's module: ``student.relu(z)`` calls into the worker.
+
+    ``student.call(name, *args, return_args=True)`` gives a ``Result`` with the
+    arguments as the function left them (to check inputs were not modified)
+    and the warnings it emitted.
+    """
+
+    def __init__(self, worker_source, module):
+        self._worker_source = worker_source  # a callable returning a live Worker
+        self._module = module
+
+    def call(self, name, *args, return_args=False, keep=False, **kwargs):
+        worker = self._worker_source()
+        doing = _describe_call(name, args, kwargs)
+        try:
+            message = {
+                "op": "call", "module": self._module, "attr": name,
+                "args": [wire.encode(a) for a in args],
+                "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
+                "return_args": return_args, "keep": keep,
+            }
+            reply = worker.request(message, doing)
+            value = wire.decode(reply.get("value"))
+            returned_args = [wire.decode(a) for a in reply.get("args", [])] if return_args else None
+            warns = reply.get("warnings", [])
+            if not isinstance(warns, list):
+                raise wire.WireError("warnings is not a list")
+            warns = [f"{w.get('category', '?')}: {w.get('message', '')}"[:200]
+                     for w in warns if isinstance(w, dict)]
+        except wire.WireError as exc:
+            worker._kill()
+            worker.dead_reason = f"the worker sent a malformed answer while {doing} ({exc})"
+            raise StudentError(worker.dead_reason) from None
+        return Result(value, returned_args, warns)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs).value

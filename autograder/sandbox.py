@@ -1,0 +1,145 @@
+"""How the worker process is started: scratch copy, resource limits, isolation.
+
+On Linux with bubblewrap (``bwrap``, Debian package ``bubblewrap``) the worker
+sees a read-only view of the Python installation and its scratch folder and
+nothing else: no course repository, no solutions, no hidden suites, no
+network. Without bubblewrap it still runs with ``python -I``, resource limits
+and its own process group, and the grader warns that files are not hidden.
+"""
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy
+
+HERE = Path(__file__).resolve().parent
+WORKER_FILES = ("worker.py", "wire.py")
+MiB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-worker limits. Wall-clock time is per call; CPU time is per worker."""
+
+    call_timeout_s: float = 10.0
+    cpu_time_s: int = 120
+    memory_bytes: int = 2048 * MiB
+    output_bytes: int = 1 * MiB      # what the student's code may print
+    reply_bytes: int = 64 * MiB      # one protocol message from the worker
+
+
+def bubblewrap_path():
+    if os.environ.get("AUTOGRADER_NO_SANDBOX") == "1":
+        return None
+    return shutil.which("bwrap")
+
+
+_bwrap_ok = None
+
+
+def sandbox_available():
+    """True when bubblewrap exists and can create a sandbox on this machine."""
+    global _bwrap_ok
+    if _bwrap_ok is None:
+        bwrap = bubblewrap_path()
+        if bwrap is None:
+            _bwrap_ok = False
+        else:
+            import subprocess
+            probe = subprocess.run(
+                [bwrap, *_bwrap_mounts(), "--unshare-all", "--die-with-parent", "/bin/true"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+            )
+            _bwrap_ok = probe.returncode == 0
+    return _bwrap_ok
+
+
+def sandbox_name():
+    return "bubblewrap" if sandbox_available() else "none"
+
+
+def _python_roots():
+    """Folders the worker's Python needs: the installation, and where NumPy lives."""
+    roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
+             Path(numpy.__file__).resolve().parent.parent}
+    return sorted(str(r) for r in roots)
+
+
+def _bwrap_mounts():
+    args = []
+    for top in ("/usr", "/etc/alternatives", "/etc/ld.so.cache"):
+        if os.path.exists(top):
+            args += ["--ro-bind", top, top]
+    for link in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(link):
+            args += ["--symlink", os.readlink(link), link]
+        elif os.path.isdir(link):
+            args += ["--ro-bind", link, link]
+    return args
+
+
+class Scratch:
+    """A temporary folder holding a copy of the submission's modules and the worker."""
+
+    def __init__(self, submission_dir, module_files):
+        self.root = Path(tempfile.mkdtemp(prefix="autograder-"))
+        self.submission = self.root / "submission"
+        self.grader = self.root / "grader"
+        self.submission.mkdir()
+        self.grader.mkdir()
+        for name in module_files:  # only the graded modules: no numpy.py, conftest.py, ...
+            shutil.copyfile(Path(submission_dir) / name, self.submission / name)
+        for name in WORKER_FILES:
+            shutil.copyfile(HERE / name, self.grader / name)
+        self.output_file = self.root / "output.txt"
+
+    def cleanup(self):
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def worker_command(scratch, module_names):
+    """The argv that starts a worker for ``scratch``; also returns the env."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": "/nonexistent",
+        "LANG": "C.UTF-8",
+        "OPENBLAS_NUM_THREADS": "1",
+        "OMP_NUM_THREADS": "1",
+        "MKL_NUM_THREADS": "1",
+        "MPLBACKEND": "Agg",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    python = [sys.executable, "-I", "-B", "-X", "faulthandler"]
+    if not sandbox_available():
+        return [*python, str(scratch.grader / "worker.py"), str(scratch.submission), *module_names], env
+    argv = [bubblewrap_path(), *_bwrap_mounts()]
+    for root in _python_roots():
+        argv += ["--ro-bind", root, root]
+    argv += [
+        "--ro-bind", str(scratch.submission), "/submission",
+        "--ro-bind", str(scratch.grader), "/grader",
+        "--proc", "/proc", "--dev", "/dev", "--dir", "/tmp",
+        "--remount-ro", "/",
+        "--chdir", "/submission",
+        "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
+        *python, "/grader/worker.py", "/submission", *module_names,
+    ]
+    return argv, env
+
+
+def apply_limits(limits):
+    """Returns a preexec function setting rlimits in the child before exec."""
+    import resource
+
+    def preexec():
+        resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_time_s, limits.cpu_time_s))
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
+
+    return preexec

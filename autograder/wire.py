@@ -1,0 +1,175 @@
+"""The data format between the grader and the worker that runs student code.
+
+One message is one line of JSON. Values are tagged dictionaries; arrays travel
+as base64 ``.npy`` bytes and are always read back with ``allow_pickle=False``,
+so nothing the worker sends can make the grader run code. This file is copied
+next to the worker and imported there too: it must need only the standard
+library and NumPy.
+"""
+import base64
+import io
+import json
+
+import numpy as np
+
+MAX_DEPTH = 16
+
+
+class WireError(ValueError):
+    """A message that does not follow the format (malformed or hostile)."""
+
+
+class Unsupported:
+    """Stands for a value the worker could not send (an object of another type)."""
+
+    def __init__(self, type_name):
+        self.type_name = str(type_name)[:80]
+
+    def __repr__(self):
+        return f"<unsupported object of type {self.type_name}>"
+
+
+class Ref:
+    """A handle on an object that stays inside the worker (a student object)."""
+
+    def __init__(self, ref_id, type_name=""):
+        self.ref_id = int(ref_id)
+        self.type_name = str(type_name)[:80]
+
+    def __repr__(self):
+        return f"<{self.type_name} object in the worker #{self.ref_id}>"
+
+
+class FunctionSpec:
+    """A function the worker builds from its own trusted library (see worker.py)."""
+
+    def __init__(self, name, **params):
+        self.name = name
+        self.params = params
+
+
+def _array_to_b64(array):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _b64_to_array(text):
+    if not isinstance(text, str):
+        raise WireError("array payload is not text")
+    try:
+        raw = base64.b64decode(text.encode("ascii"), validate=True)
+        array = np.load(io.BytesIO(raw), allow_pickle=False)
+    except Exception as exc:  # malformed bytes from an untrusted peer
+        raise WireError(f"unreadable array payload ({type(exc).__name__})") from None
+    if not isinstance(array, np.ndarray) or array.dtype.hasobject or array.dtype.fields:
+        raise WireError("array payload has an unsupported dtype")
+    if array.dtype.kind not in "biufc":
+        raise WireError(f"array payload has a non-numeric dtype {array.dtype}")
+    return array
+
+
+def encode(value, depth=0, refs=None):
+    """Turn a Python value into tagged JSON-able data.
+
+    ``refs`` (worker side) is a callable that stores an unsupported object and
+    returns its id; without it such objects become ``Unsupported``.
+    """
+    if depth > MAX_DEPTH:
+        return {"t": "unsupported", "type": "too deeply nested"}
+    if value is None:
+        return {"t": "none"}
+    if type(value) is bool:
+        return {"t": "bool", "v": value}
+    if type(value) is int:
+        return {"t": "int", "v": value}
+    if type(value) is float:
+        return {"t": "float", "v": value}
+    if type(value) is str:
+        return {"t": "str", "v": value}
+    if type(value) is np.ndarray:
+        if value.dtype.hasobject or value.dtype.fields or value.dtype.kind not in "biufc":
+            return {"t": "unsupported", "type": f"ndarray of dtype {value.dtype}"}
+        return {"t": "ndarray", "npy": _array_to_b64(value)}
+    if isinstance(value, np.generic) and type(value).__module__ == "numpy":
+        if np.asarray(value).dtype.kind not in "biufc":
+            return {"t": "unsupported", "type": type(value).__name__}
+        return {"t": "npscalar", "npy": _array_to_b64(np.asarray(value))}
+    if type(value) in (list, tuple):
+        return {"t": type(value).__name__, "v": [encode(v, depth + 1, refs) for v in value]}
+    if type(value) is dict and all(type(k) is str for k in value):
+        return {"t": "dict", "v": {k: encode(v, depth + 1, refs) for k, v in value.items()}}
+    if isinstance(value, Ref):
+        return {"t": "ref", "id": value.ref_id}
+    if isinstance(value, FunctionSpec):
+        return {"t": "fn", "name": value.name, "params": encode(value.params, depth + 1)}
+    if refs is not None:
+        return {"t": "ref", "id": refs(value), "type": type(value).__name__}
+    return {"t": "unsupported", "type": type(value).__name__}
+
+
+def decode(data, depth=0, resolve=None):
+    """Inverse of ``encode`` for data received from the other side.
+
+    Every field is checked; anything unexpected raises ``WireError``.
+    ``resolve`` (worker side) maps ref ids and function specs to objects.
+    """
+    if depth > MAX_DEPTH:
+        raise WireError("value nested too deeply")
+    if not isinstance(data, dict) or not isinstance(data.get("t"), str):
+        raise WireError("value is not a tagged object")
+    tag = data["t"]
+    if tag == "none":
+        return None
+    if tag in ("bool", "int", "float", "str"):
+        value = data.get("v")
+        expected = {"bool": bool, "int": int, "float": float, "str": str}[tag]
+        if tag == "float" and type(value) is int:
+            value = float(value)
+        if type(value) is not expected:
+            raise WireError(f"value tagged {tag} holds a {type(value).__name__}")
+        return value
+    if tag == "ndarray":
+        return _b64_to_array(data.get("npy"))
+    if tag == "npscalar":
+        array = _b64_to_array(data.get("npy"))
+        if array.shape != ():
+            raise WireError("scalar payload is not 0-d")
+        return array[()]
+    if tag in ("list", "tuple"):
+        items = data.get("v")
+        if not isinstance(items, list):
+            raise WireError(f"{tag} payload is not a list")
+        decoded = [decode(v, depth + 1, resolve) for v in items]
+        return decoded if tag == "list" else tuple(decoded)
+    if tag == "dict":
+        items = data.get("v")
+        if not isinstance(items, dict):
+            raise WireError("dict payload is not an object")
+        return {str(k): decode(v, depth + 1, resolve) for k, v in items.items()}
+    if tag == "unsupported":
+        return Unsupported(data.get("type", "?"))
+    if tag == "ref":
+        if type(data.get("id")) is not int:
+            raise WireError("ref without an integer id")
+        if resolve is not None:
+            return resolve("ref", data["id"])
+        return Ref(data["id"], data.get("type", "object"))
+    if tag == "fn" and resolve is not None:
+        return resolve("fn", (data.get("name"), decode(data.get("params"), depth + 1)))
+    raise WireError(f"unknown value tag {tag!r}")
+
+
+def dumps(message):
+    """One protocol line (bytes, newline-terminated)."""
+    return (json.dumps(message, separators=(",", ":")) + "\n").encode("utf-8")
+
+
+def loads(line):
+    try:
+        message = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise WireError("the worker sent a line that is not JSON") from None
+    if not isinstance(message, dict):
+        raise WireError("the worker sent JSON that is not an object")
+    return message
