@@ -70,6 +70,22 @@ def assert_close(actual, expected, what, rtol, atol=0.0):
         raise AssertionError(f"{what}: relative error {err:.1e} (allowed {rtol:.0e})")
 
 
+def assert_exact(actual, expected, inputs, what):
+    """Exact comparison; the message names the first input where they differ."""
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    wrong = np.flatnonzero(actual != expected)
+    if wrong.size:
+        i = wrong[0]
+        z = np.asarray(inputs, dtype=np.float64).flat[i]
+        raise AssertionError(f"{what}: wrong at {wrong.size} of {actual.size} entries, "
+                             f"e.g. z = {z:.4g} gives {actual.flat[i]:.6g}, expected {expected.flat[i]:.6g}")
+
+
+def shape_text(shape):
+    return "a scalar" if shape == () else f"a {shape} array"
+
+
 def assert_unchanged(before, after, what):
     """The student's function must not modify its input array in place."""
     if isinstance(before, np.ndarray):

@@ -128,6 +128,7 @@ class GradingPlugin:
             message = "internal grader error"
         if message not in tally.messages:
             tally.messages.append(message)
+        del tally.messages[MAX_MESSAGES:]
 
 
 def _item_of(test):

@@ -151,10 +151,12 @@ def _describe_call(name, args, kwargs):
     def short(v):
         shape = getattr(v, "shape", None)
         if shape is not None and shape != ():
-            return f"array{tuple(shape)}"
+            return f"<array of shape {tuple(shape)}>"
         if isinstance(v, wire.FunctionSpec):
             return "f"
-        return repr(v) if not hasattr(v, "item") else repr(v.item())
+        if isinstance(v, (float, int)) or hasattr(v, "item"):
+            return f"{float(v):.4g}"
+        return repr(v)
     parts = [short(a) for a in args] + [f"{k}={short(v)}" for k, v in kwargs.items()]
     text = f"{name}({', '.join(parts)})"
     return text if len(text) < 120 else text[:117] + "..."

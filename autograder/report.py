@@ -59,14 +59,14 @@ class Report:
             f.write("\n")
 
     def table(self, width=100):
-        lines = [f"{self.assignment}: {self.score:g} / {self.max_score:g}"
+        lines = [f"{self.assignment}: {self.score:.2f} / {self.max_score:g}"
                  + (f"   ({len(self.not_graded)} item(s) NOT GRADED)" if self.not_graded else "")]
         name_w = max(len(i.name) for i in self.items) if self.items else 4
         for i in self.items:
             mark = "--" if i.status == NOT_GRADED else ("ok" if i.score == i.max_score else "XX")
-            pts = f"{i.score:g}/{i.max_score:g}"
+            pts = f"{i.score:.2f}/{i.max_score:g}"
             feedback = i.feedback if len(i.feedback) <= width else i.feedback[: width - 3] + "..."
-            lines.append(f"  {mark} {i.name:<{name_w}}  {pts:>7}  {feedback}")
+            lines.append(f"  {mark} {i.name:<{name_w}}  {pts:>8}  {feedback}")
         for w in self.warnings:
             lines.append(f"  WARNING: {w}")
         return "\n".join(lines)
@@ -76,5 +76,5 @@ def feedback_for(tally):
     if tally.total == 0:
         return "not graded: " + ("; ".join(dict.fromkeys(tally.skipped)) or "no checks ran")
     if tally.passed == tally.total:
-        return f"all {tally.total} checks passed"
+        return "the check passed" if tally.total == 1 else f"all {tally.total} checks passed"
     return f"{tally.passed}/{tally.total} checks passed. " + " | ".join(tally.messages)

@@ -7,8 +7,8 @@ drawn at grading time from the ``rng`` fixture (seeded per grading run).
 import numpy as np
 import pytest
 
-from autograder.checks import (assert_close, assert_no_runtime_warning, assert_unchanged,
-                               away_from_zero, central_difference, float_result)
+from autograder.checks import (assert_close, assert_exact, assert_no_runtime_warning, assert_unchanged,
+                               away_from_zero, central_difference, float_result, shape_text)
 from autograder.wire import FunctionSpec
 
 DERIVATIVE_RTOL = 1e-7  # a forward difference (error ~1e-6) must fail
@@ -78,7 +78,7 @@ def shape_id(shape):
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 def test_sigmoid_prime_matches_central_differences(student, rng, shape):
     z = away_from_zero(rng, shape, low=0.0, high=6.0)
-    check_derivative(student, "sigmoid_prime", sigmoid, z, f"sigmoid_prime on {shape_id(shape)} input")
+    check_derivative(student, "sigmoid_prime", sigmoid, z, f"sigmoid_prime on {shape_text(shape)}")
 
 
 @pytest.mark.item("sigmoid_prime")
@@ -98,8 +98,8 @@ def test_sigmoid_prime_extreme_inputs(student):
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 def test_relu_values(student, rng, shape):
     z = with_kinks(rng, shape)
-    got, _ = graded_call(student, "relu", z, f"relu on {shape_id(shape)} input")
-    assert_close(got, relu(z), f"relu on {shape_id(shape)} input", VALUE_RTOL)
+    got, _ = graded_call(student, "relu", z, f"relu on {shape_text(shape)}")
+    assert_close(got, relu(z), f"relu on {shape_text(shape)}", VALUE_RTOL)
 
 
 @pytest.mark.item("relu")
@@ -112,8 +112,8 @@ def test_relu_extreme_inputs(student):
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 def test_relu_prime_values(student, rng, shape):
     z = with_kinks(rng, shape)
-    got, _ = graded_call(student, "relu_prime", z, f"relu_prime on {shape_id(shape)} input")
-    assert_close(got, (z > 0).astype(float), f"relu_prime on {shape_id(shape)} input (0 where z <= 0)", 0.0)
+    got, _ = graded_call(student, "relu_prime", z, f"relu_prime on {shape_text(shape)}")
+    assert_exact(got, (z > 0).astype(float), z, f"relu_prime on {shape_text(shape)} (0 where z <= 0)")
 
 
 @pytest.mark.item("relu_prime")
@@ -133,8 +133,8 @@ def test_relu_prime_at_zero(student):
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 def test_leaky_relu_default_alpha(student, rng, shape):
     z = with_kinks(rng, shape)
-    got, _ = graded_call(student, "leaky_relu", z, f"leaky_relu on {shape_id(shape)} input")
-    assert_close(got, leaky_relu(z, 0.01), f"leaky_relu on {shape_id(shape)} input", VALUE_RTOL)
+    got, _ = graded_call(student, "leaky_relu", z, f"leaky_relu on {shape_text(shape)}")
+    assert_close(got, leaky_relu(z, 0.01), f"leaky_relu on {shape_text(shape)}", VALUE_RTOL)
 
 
 @pytest.mark.item("leaky_relu")
@@ -156,7 +156,7 @@ def test_leaky_relu_extreme_inputs(student):
 def test_leaky_relu_prime_matches_central_differences(student, rng, shape):
     z = away_from_zero(rng, shape)
     check_derivative(student, "leaky_relu_prime", lambda v: leaky_relu(v, 0.01), z,
-                     f"leaky_relu_prime on {shape_id(shape)} input")
+                     f"leaky_relu_prime on {shape_text(shape)}")
 
 
 @pytest.mark.item("leaky_relu_prime")
@@ -178,8 +178,8 @@ def test_leaky_relu_prime_at_zero(student):
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 def test_elu_default_alpha(student, rng, shape):
     z = with_kinks(rng, shape)
-    got, _ = graded_call(student, "elu", z, f"elu on {shape_id(shape)} input")
-    assert_close(got, elu(z, 1.0), f"elu on {shape_id(shape)} input", VALUE_RTOL)
+    got, _ = graded_call(student, "elu", z, f"elu on {shape_text(shape)}")
+    assert_close(got, elu(z, 1.0), f"elu on {shape_text(shape)}", VALUE_RTOL)
 
 
 @pytest.mark.item("elu")
@@ -199,7 +199,7 @@ def test_elu_extreme_inputs(student):
 @pytest.mark.parametrize("shape", SHAPES, ids=shape_id)
 def test_elu_prime_matches_central_differences(student, rng, shape):
     z = away_from_zero(rng, shape)
-    check_derivative(student, "elu_prime", lambda v: elu(v, 1.0), z, f"elu_prime on {shape_id(shape)} input")
+    check_derivative(student, "elu_prime", lambda v: elu(v, 1.0), z, f"elu_prime on {shape_text(shape)}")
 
 
 @pytest.mark.item("elu_prime")
@@ -225,8 +225,8 @@ def test_elu_prime_extreme_inputs(student):
 @pytest.mark.parametrize("shape", [(6,), (6, 1), (5, 5), (4, 9), (10, 3)], ids=shape_id)
 def test_softmax_values(student, rng, shape):
     z = rng.normal(0.0, 3.0, size=shape)
-    got, _ = graded_call(student, "softmax", z, f"softmax on {shape_id(shape)} input")
-    assert_close(got, softmax(z), f"softmax on {shape_id(shape)} input (columns are examples)", 1e-10)
+    got, _ = graded_call(student, "softmax", z, f"softmax on {shape_text(shape)}")
+    assert_close(got, softmax(z), f"softmax on {shape_text(shape)} (columns are examples)", 1e-10)
 
 
 @pytest.mark.item("softmax")
@@ -258,7 +258,7 @@ def cubic_case(rng, shape):
 def test_numerical_gradient_cubic(student, rng, shape):
     f, x, grad = cubic_case(rng, shape)
     result = student.call("numerical_gradient", f, x, return_args=True)
-    what = f"numerical_gradient of sum(c * x**3) at a {shape_id(shape)} x"
+    what = f"numerical_gradient of sum(c * x**3) at {shape_text(shape)} x"
     got = float_result(result.value, x, what)
     assert_close(got, grad, what, DERIVATIVE_RTOL)
 

@@ -1,0 +1,23 @@
+"""Helpers called from assignment notebooks (in the student's kernel).
+
+They only ever show public checks. During ``nbgrader autograde`` they print a
+short note instead: there the grade cells' outputs are written by the engine
+(see nbgrader_hooks.py), whatever runs in the kernel.
+"""
+import os
+import subprocess
+import sys
+
+
+def public_checks(assignment_id, item=None, folder="."):
+    """Run the public checks (all, or one item) on the module next to the notebook."""
+    if os.environ.get("NBGRADER_EXECUTION") == "autograde":
+        print("Graded by the course autograder; your feedback appears here.")
+        return
+    command = [sys.executable, "-m", "autograder", "check", assignment_id, folder]
+    if item:
+        command += ["--item", item]
+    result = subprocess.run(command, capture_output=True, text=True)
+    print(result.stdout, end="")
+    if result.returncode != 0:
+        print(result.stderr, end="")
