@@ -38,12 +38,19 @@ def nbgrader_env():
     return env
 
 
-def run_nbgrader(course_root, *args, check=True):
-    result = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course_root,
-                            env=nbgrader_env(), capture_output=True, text=True)
-    if check and result.returncode != 0:
-        raise ReleaseError(f"nbgrader {' '.join(args)} failed:\n{result.stdout[-3000:]}{result.stderr[-3000:]}")
-    return result
+def run_nbgrader(course_root, *args, on_line=None):
+    """Run one nbgrader command in ``course_root``; ``on_line`` sees its log as it comes."""
+    process = subprocess.Popen([sys.executable, "-m", "nbgrader", *args], cwd=course_root,
+                               env=nbgrader_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True)
+    log = []
+    for line in process.stdout:
+        log.append(line)
+        if on_line is not None:
+            on_line(line)
+    if process.wait() != 0:
+        raise ReleaseError(f"nbgrader {' '.join(args)} failed:\n{''.join(log)[-4000:]}")
+    return "".join(log)
 
 
 def release(assignment_id, course_root):

@@ -65,7 +65,8 @@ class Report:
         for i in self.items:
             mark = "--" if i.status == NOT_GRADED else ("ok" if i.score == i.max_score else "XX")
             pts = f"{i.score:.2f}/{i.max_score:g}"
-            feedback = i.feedback if len(i.feedback) <= width else i.feedback[: width - 3] + "..."
+            feedback = i.feedback.replace("\n- ", " | ")
+            feedback = feedback if len(feedback) <= width else feedback[: width - 3] + "..."
             lines.append(f"  {mark} {i.name:<{name_w}}  {pts:>8}  {feedback}")
         for w in self.warnings:
             lines.append(f"  WARNING: {w}")
@@ -77,4 +78,4 @@ def feedback_for(tally):
         return "not graded: " + ("; ".join(dict.fromkeys(tally.skipped)) or "no checks ran")
     if tally.passed == tally.total:
         return "the check passed" if tally.total == 1 else f"all {tally.total} checks passed"
-    return f"{tally.passed}/{tally.total} checks passed. " + " | ".join(tally.messages)
+    return f"{tally.passed}/{tally.total} checks passed." + "".join(f"\n- {m}" for m in tally.messages)
