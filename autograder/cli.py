@@ -1,5 +1,6 @@
 """Command line: ``python -m autograder <command>``. See ``--help`` of each command."""
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -11,9 +12,12 @@ REPO = Path(__file__).resolve().parent.parent
 def _grade(args):
     from .grading import CannotGrade, grade
     try:
-        report = grade(args.assignment, args.folder, seed=args.seed, items=args.item or None)
-    except CannotGrade as exc:
-        print(f"cannot grade: {exc}", file=sys.stderr)
+        limits = None
+        if args.call_timeout is not None:
+            limits = dataclasses.replace(assignments.get(args.assignment).limits, call_timeout_s=args.call_timeout)
+        report = grade(args.assignment, args.folder, seed=args.seed, items=args.item or None, limits=limits)
+    except (CannotGrade, assignments.UnknownAssignment) as exc:
+        print(f"cannot grade: {exc.args[0]}", file=sys.stderr)
         return 1
     if args.json:
         report.write_json(args.json)
@@ -85,6 +89,8 @@ def build_parser():
     p.add_argument("--json", metavar="FILE", help="write the report as JSON to FILE")
     p.add_argument("--seed", type=int, help="seed of the random inputs (default: fresh; printed in the JSON)")
     p.add_argument("--item", action="append", metavar="NAME", help="grade only this item (repeatable)")
+    p.add_argument("--call-timeout", type=float, metavar="SECONDS",
+                   help="wall-clock limit for one call into student code (default: the assignment's)")
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("check", help="run the public checks on your work (students)",

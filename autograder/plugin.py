@@ -62,7 +62,7 @@ class GradingPlugin:
         worker = self._worker
         if worker is not None and worker.dead_reason and "no answer within" in worker.dead_reason:
             # Retrying after a timeout would cost another full timeout per check.
-            self._dead[item_name] = "skipped after an earlier call timed out: " + worker.dead_reason
+            self._dead[item_name] = "not run: an earlier call for this item timed out"
 
     def close(self):
         if self._worker is not None:

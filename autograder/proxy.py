@@ -74,8 +74,13 @@ class Worker:
 
     def _death_message(self, doing):
         code = self.process.wait()
+        if code > 128 and sandbox.sandbox_available():
+            code = -(code - 128)  # bubblewrap reports a child killed by signal N as 128 + N
         if code < 0:
-            sig = signal.Signals(-code).name
+            try:
+                sig = signal.Signals(-code).name
+            except ValueError:
+                sig = f"signal {-code}"
             if sig == "SIGXFSZ":
                 why = f"was stopped: it printed more than {self.limits.output_bytes // 1024} KiB"
             elif sig in ("SIGKILL", "SIGXCPU"):
@@ -84,14 +89,21 @@ class Worker:
                 why = f"crashed with {sig}"
         else:
             why = f"exited with status {code}"
-        tail = self.output_tail().splitlines()
-        last = f" Last output: {tail[-1][:160]!r}" if tail else ""
-        return f"the process running your code {why} while {doing}.{last}"
+        return f"the process running your code {why} while {doing}.{self._crash_location()}"
+
+    def _crash_location(self):
+        """Where a crash happened, from the faulthandler dump in the worker's output."""
+        lines = self.output_tail(4000).splitlines()
+        for line in lines:
+            if line.strip().startswith('File "/') and any(m in line for m in self.module_names):
+                return " Crash at " + line.strip().replace('File "', "").replace('"', "")[:160]
+        return f" Last output: {lines[-1][:160]!r}" if lines else ""
 
     def _receive(self, doing):
         deadline = time.monotonic() + self.limits.call_timeout_s
         fd = self.process.stdout.fileno()
-        while b"\n" not in self._buffer:
+        chunks, size = [self._buffer], len(self._buffer)
+        while b"\n" not in chunks[-1]:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._kill()
@@ -106,11 +118,13 @@ class Worker:
                 self._kill()
                 self.dead_reason = self._death_message(doing)
                 raise StudentError(self.dead_reason)
-            self._buffer += chunk
-            if len(self._buffer) > self.limits.reply_bytes:
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > self.limits.reply_bytes:
                 self._kill()
                 self.dead_reason = f"your code returned more than {self.limits.reply_bytes // 2**20} MiB while {doing}"
                 raise StudentError(self.dead_reason)
+        self._buffer = b"".join(chunks)
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             return wire.loads(line)

@@ -30,6 +30,7 @@ class Limits:
     memory_bytes: int = 2048 * MiB
     output_bytes: int = 1 * MiB      # what the student's code may print
     reply_bytes: int = 64 * MiB      # one protocol message from the worker
+    stack_bytes: int = 64 * MiB
 
 
 def bubblewrap_path():
@@ -140,6 +141,8 @@ def apply_limits(limits):
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        # A bounded stack makes runaway recursion crash at once instead of eating memory.
+        resource.setrlimit(resource.RLIMIT_STACK, (limits.stack_bytes, limits.stack_bytes))
         signal.signal(signal.SIGXFSZ, signal.SIG_DFL)
 
     return preexec

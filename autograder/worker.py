@@ -74,6 +74,8 @@ def _describe(exc):
         text = f"{type(exc).__name__}: {exc}"
     except Exception:
         text = type(exc).__name__
+    if isinstance(exc, OSError) and exc.errno == 27:  # EFBIG from RLIMIT_FSIZE on our output file
+        text = "your code printed more than the output limit (" + text + ")"
     where = ""
     for frame in traceback.extract_tb(exc.__traceback__):
         if os.path.abspath(frame.filename).startswith(SUBMISSION_DIR + os.sep):

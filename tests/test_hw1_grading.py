@@ -1,0 +1,103 @@
+"""The hw1 hidden suite gives the right grade: reference full, stub zero, every mutant short.
+
+All submissions are graded once per session through the command line, two at
+a time, then each test reads its report.
+"""
+import pytest
+
+from conftest import REPO, SUBMISSIONS, grade_many, item_scores, run_cli, write_submission
+from mutants_hw1 import MUTANTS, REFERENCE, mutant_source
+
+ASSIGNMENT = "hw1_activations"
+STUB = REPO / "assignments" / ASSIGNMENT / "activations.py"
+
+
+@pytest.fixture(scope="session")
+def reports(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hw1_submissions")
+    folders = [write_submission(root, "reference", {"activations.py": REFERENCE.read_text()}),
+               write_submission(root, "stub", {"activations.py": STUB.read_text()})]
+    for sample in ("partial", "subtle"):
+        folders.append(write_submission(root, sample, {
+            "activations.py": (SUBMISSIONS / ASSIGNMENT / sample / "activations.py").read_text()}))
+    for name in MUTANTS:
+        folders.append(write_submission(root, name, {"activations.py": mutant_source(name)}))
+    graded = grade_many(ASSIGNMENT, folders)
+    for name, (result, report) in graded.items():
+        assert result.returncode == 0, f"{name}: grading did not complete: {result.stderr}"
+    return {name: report for name, (_, report) in graded.items()}
+
+
+def test_reference_scores_full(reports):
+    report = reports["reference"]
+    assert report["score"] == report["max_score"] == 14
+    assert all(i["checks_passed"] == i["checks_total"] > 0 for i in report["items"])
+
+
+def test_released_stub_scores_zero(reports):
+    report = reports["stub"]
+    assert report["score"] == 0
+    assert all("NotImplementedError" in i["feedback"] for i in report["items"])
+
+
+def test_partial_submission_gets_exactly_its_finished_items(reports):
+    scores = item_scores(reports["partial"])
+    done = {"sigmoid_prime", "relu", "relu_prime", "leaky_relu", "softmax"}
+    assert {n for n, s in scores.items() if s > 0} == done
+    assert reports["partial"]["score"] == 8
+
+
+def test_subtle_submission_loses_only_where_it_is_wrong(reports):
+    lost = {i["name"] for i in reports["subtle"]["items"] if i["score"] < i["max_score"]}
+    assert lost == {"relu_prime", "softmax", "numerical_gradient"}
+    assert 0 < reports["subtle"]["score"] < 14
+
+
+def test_there_are_enough_mutants():
+    assert len(MUTANTS) >= 12
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_loses_points_on_its_item_only(reports, name):
+    broken_item, _ = MUTANTS[name]
+    report = reports[name]
+    assert report["score"] < report["max_score"], f"{name} scored full marks"
+    for item in report["items"]:
+        if item["name"] == broken_item:
+            assert item["score"] < item["max_score"], f"{name}: {broken_item} kept full marks"
+            assert item["feedback"], "a lost point needs feedback"
+        else:
+            assert item["score"] == item["max_score"], f"{name} also lost {item['name']}: {item['feedback']}"
+
+
+def test_json_report_has_the_documented_fields(reports):
+    report = reports["subtle"]
+    assert {"assignment", "score", "max_score", "items"} <= set(report)
+    for item in report["items"]:
+        assert {"name", "score", "max_score", "feedback"} <= set(item)
+        assert isinstance(item["score"], float) and 0 <= item["score"] <= item["max_score"]
+
+
+def test_same_seed_gives_same_report(tmp_path):
+    folder = write_submission(tmp_path, "subtle", {
+        "activations.py": (SUBMISSIONS / ASSIGNMENT / "subtle" / "activations.py").read_text()})
+    first = run_cli("grade", ASSIGNMENT, folder, "--seed", "7", "--item", "softmax")
+    second = run_cli("grade", ASSIGNMENT, folder, "--seed", "7", "--item", "softmax")
+    assert first.returncode == second.returncode == 0
+    assert first.stdout == second.stdout
+
+
+def test_public_checks_pass_on_reference_and_fail_on_stub(tmp_path):
+    ref = write_submission(tmp_path, "ref", {"activations.py": REFERENCE.read_text()})
+    good = run_cli("check", ASSIGNMENT, ref)
+    assert good.returncode == 0 and "11/11 public checks pass" in good.stdout
+    bad = run_cli("check", ASSIGNMENT)  # default folder: the released stub
+    assert bad.returncode == 0 and "0/11 public checks pass" in bad.stdout
+    assert "FIX" in bad.stdout and "NotImplementedError" in bad.stdout
+
+
+def test_public_checks_never_show_hidden_test_source(tmp_path):
+    sub = write_submission(tmp_path, "subtle", {
+        "activations.py": (SUBMISSIONS / ASSIGNMENT / "subtle" / "activations.py").read_text()})
+    out = run_cli("check", ASSIGNMENT, sub).stdout
+    assert "def test_" not in out and "hidden/" not in out and "assert_close(" not in out
