@@ -26,7 +26,7 @@ def sigmoid(z):
 
 
 def sigmoid_prime(z):
-    """Derivative of the sigmoid, sigma(z) * (1 - sigma(z)).
+    """Derivative of the sigmoid with respect to z, written with sigmoid(z).
 
     z: float or array of any shape. Returns the same shape.
     """

@@ -1,0 +1,55 @@
+"""environment.yml (conda) and pyproject.toml (pip) ask for the same packages and versions."""
+import re
+import sys
+
+import yaml
+
+from conftest import REPO
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    tomllib = None
+
+
+def parse(requirement):
+    name, spec = re.match(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$", requirement).groups()
+    return name.lower().replace("_", "-"), spec.replace(" ", "")
+
+
+def conda_packages():
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    deps = [d for d in env["dependencies"] if isinstance(d, str)]
+    return dict(parse(d) for d in deps if not d.startswith(("python", "pip")))
+
+
+def pip_packages():
+    import pytest
+    if tomllib is None:
+        pytest.skip("tomllib needs Python 3.11")
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    deps = project["dependencies"] + project["optional-dependencies"]["dev"]
+    return dict(parse(d) for d in deps), project
+
+
+def test_same_packages_and_versions():
+    pip, _ = pip_packages()
+    assert conda_packages() == pip
+
+
+def test_same_python():
+    _, project = pip_packages()
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    assert f"python{project['requires-python']}" in env["dependencies"]
+
+
+def test_conda_installs_the_course_package_itself():
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    pip_section = [d for d in env["dependencies"] if isinstance(d, dict)][0]["pip"]
+    assert "--editable ." in pip_section
+
+
+def test_gpu_extra_is_optional():
+    _, project = pip_packages()
+    assert not any("cupy" in d for d in project["dependencies"])
+    assert any(d.startswith("cupy") for d in project["optional-dependencies"]["gpu"])
