@@ -1,0 +1,84 @@
+"""The wire format accepts only plain data; hostile payloads are refused, never executed."""
+import base64
+import io
+import json
+import pickle
+
+import numpy as np
+import pytest
+
+from autograder import wire
+
+
+def roundtrip(value):
+    return wire.decode(json.loads(json.dumps(wire.encode(value))))
+
+
+@pytest.mark.parametrize("value", [None, True, 3, 2.5, "text", [1, 2.0], (1, "a"), {"k": 1.5}])
+def test_plain_values_roundtrip(value):
+    assert roundtrip(value) == value
+
+
+def test_arrays_keep_dtype_shape_and_values():
+    for array in [np.arange(6.0).reshape(2, 3), np.float32([1.5]), np.array(7), np.zeros((0, 3))]:
+        back = roundtrip(array)
+        assert back.dtype == array.dtype and back.shape == array.shape
+        assert np.array_equal(back, array)
+
+
+def test_numpy_scalars_stay_numpy_scalars():
+    back = roundtrip(np.float64(0.25))
+    assert back == 0.25 and isinstance(back, np.float64)
+
+
+def test_unknown_objects_become_unsupported():
+    class Liar:
+        def __eq__(self, other):
+            return True
+    back = roundtrip(Liar())
+    assert isinstance(back, wire.Unsupported) and back.type_name == "Liar"
+    assert isinstance(roundtrip(np.array([object()])), wire.Unsupported)
+
+
+def _npy(array, allow_pickle=False):
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=allow_pickle)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+class Boom:
+    def __reduce__(self):
+        return (print, ("this must never run",))
+
+
+@pytest.mark.parametrize("payload", [
+    {"t": "ndarray", "npy": _npy(np.array([Boom()], dtype=object), allow_pickle=True)},
+    {"t": "ndarray", "npy": base64.b64encode(pickle.dumps(Boom())).decode()},
+    {"t": "ndarray", "npy": "not base64!"},
+    {"t": "ndarray", "npy": _npy(np.array(["a", "b"]))},
+    {"t": "npscalar", "npy": _npy(np.arange(3.0))},
+    {"t": "float", "v": "0.25"},
+    {"t": "int", "v": 1.5},
+    {"t": "list", "v": "nope"},
+    {"t": "mystery"},
+    {"t": "fn", "name": "cubic", "params": {"t": "dict", "v": {}}},
+    ["not", "a", "dict"],
+])
+def test_hostile_payloads_are_refused(payload, capsys):
+    with pytest.raises(wire.WireError):
+        wire.decode(payload)
+    assert "must never run" not in capsys.readouterr().out
+
+
+def test_deep_nesting_is_refused():
+    data = {"t": "none"}
+    for _ in range(wire.MAX_DEPTH + 2):
+        data = {"t": "list", "v": [data]}
+    with pytest.raises(wire.WireError):
+        wire.decode(data)
+
+
+def test_loads_rejects_non_objects():
+    for line in [b"[1, 2]", b"\xff\xfe", b"{not json"]:
+        with pytest.raises(wire.WireError):
+            wire.loads(line)
