@@ -60,7 +60,7 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
         ini = Path(tmp) / "pytest.ini"
         ini.write_text("[pytest]\n")
         args = [str(suite_file), "-c", str(ini), "--rootdir", tmp, "--import-mode=importlib",
-                "-p", "no:cacheprovider", "-q", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+                "-p", "no:cacheprovider", "-q", "--tb=no", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
         captured = io.StringIO()
         old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"

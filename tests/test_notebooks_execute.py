@@ -15,6 +15,7 @@ LECTURES = sorted((REPO / "lectures").glob("*.ipynb"))
 
 def execute(path, cwd):
     nb = nbformat.read(path, as_version=4)
+    os.environ.pop("MPLBACKEND", None)  # plots go inline into the notebook
     # The kernel must find this environment's Python (and autograder) first.
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}).execute()
