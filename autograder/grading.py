@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from . import assignments, sandbox
+from . import assignments, integrity, sandbox
 from .plugin import GradingPlugin
 from .report import GRADED, NOT_GRADED, ItemResult, Report, feedback_for
 
@@ -24,6 +24,10 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
     ``suite`` is "hidden" (the real grade) or "public" (the student's checks).
     """
     started = time.monotonic()
+    try:
+        integrity.check()
+    except RuntimeError as exc:
+        raise CannotGrade(str(exc)) from None
     try:
         assignment = assignments.get(assignment_id)
     except assignments.UnknownAssignment as exc:

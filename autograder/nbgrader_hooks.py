@@ -6,8 +6,9 @@
 1. sanitize: ``RunEngine`` comes first. It grades the submitted module with the
    hidden suite before any student code has run in a notebook kernel, and keeps
    the report in this process's memory.
-2. autograde: nbgrader executes the notebook (student code runs in the kernel;
-   a dead kernel no longer drops the student, see ``ExecuteKeepGoing``). Then
+2. autograde: nbgrader executes the notebook (student code runs in a kernel
+   sandboxed by kernel_sandbox.py; a dead kernel no longer drops the student,
+   see ``ExecuteKeepGoing``). Then
    ``WriteEngineGrades`` replaces the outputs of every grade cell with the
    engine's feedback and score, so nothing a notebook cell printed or patched
    reaches the gradebook. The JSON report is saved next to the notebook.
@@ -27,6 +28,7 @@ from nbgrader.utils import is_grade
 
 from . import assignments
 from .grading import grade
+from .kernel_sandbox import SandboxedKernelManager
 from .release import CODE_STUB
 
 REPORT_NAME = "autograder_report.json"
@@ -133,6 +135,8 @@ def configure(c):
                                            ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades,
                                            AssignLatePenalties, CheckCellMetadata]
     c.Execute.timeout = 120
+    # The student's notebook kernel sees only its own folder (when bubblewrap is available).
+    c.Execute.kernel_manager_class = SandboxedKernelManager
     c.ClearSolutions.code_stub = {"python": CODE_STUB}
     # Feedback never shows hidden tests (nbgrader shows them by default).
     c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTests]

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy
 
 HERE = Path(__file__).resolve().parent
-WORKER_FILES = ("worker.py", "wire.py")
+# Read once at import: a scratch folder always gets the worker as it was when grading began.
+WORKER_SOURCES = {name: (HERE / name).read_bytes() for name in ("worker.py", "wire.py")}
 MiB = 1024 * 1024
 
 
@@ -94,8 +95,8 @@ class Scratch:
         self.grader.mkdir()
         for name in module_files:  # only the graded modules: no numpy.py, conftest.py, ...
             shutil.copyfile(Path(submission_dir) / name, self.submission / name)
-        for name in WORKER_FILES:
-            shutil.copyfile(HERE / name, self.grader / name)
+        for name, source in WORKER_SOURCES.items():
+            (self.grader / name).write_bytes(source)
         self.output_file = self.root / "output.txt"
 
     def cleanup(self):

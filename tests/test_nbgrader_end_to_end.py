@@ -7,10 +7,12 @@ import csv
 import json
 import re
 import shutil
+import time
 
 import nbformat
 import pytest
 
+from autograder import sandbox
 from autograder.nbgrader_hooks import REPORT_NAME
 from autograder.release import run_nbgrader
 from conftest import REPO, run_cli
@@ -29,6 +31,29 @@ autograder.notebook.public_checks = lambda *a, **k: print(2.0)
 json.dump({"score": 14}, open("autograder_report.json", "w"))
 open("activations.py", "w").write(open("activations.py").read())  # rewriting the module changes nothing
 '''
+
+
+SNOOPING_CELL = """
+import glob, os, sqlite3, subprocess, sys
+found = []
+for pattern in ["{root}/solutions/*/*.py", "{repo}/solutions/*/*.py", "{repo}/autograder/hidden/*.py"]:
+    for path in glob.glob(pattern):
+        try:
+            found.append(open(path).read())
+        except OSError as exc:
+            print("cannot read", path, exc)
+print("\\n".join(found))
+for attempt in [lambda: sqlite3.connect("{root}/gradebook.db").execute("delete from grade").connection.commit(),
+                lambda: open("{root}/submitted/alice/hw1_activations/activations.py", "w").write("broken"),
+                lambda: open("{outside}/victim.txt", "a").write("tampered")]:
+    try:
+        attempt()
+        print("tampering succeeded")
+    except Exception as exc:
+        print("tampering failed:", type(exc).__name__)
+subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3); open('{root}/daemon-was-here', 'w')"],
+                 start_new_session=True)
+"""
 
 
 def add_student(course, student, module_text, extra_cell=None):
@@ -50,8 +75,15 @@ def course(tmp_path_factory):
     stub = (workdir / "assignments" / ASSIGNMENT / "activations.py").read_text()
     add_student(workdir, "mallory", stub, TAMPERING_CELL)
     add_student(workdir, "eve", REFERENCE.read_text(), "import os\nos._exit(1)")
-    for student in ("mallory", "eve"):
+    if sandbox.sandbox_available():
+        outside = tmp_path_factory.mktemp("outside")
+        (outside / "victim.txt").write_text("untouched")
+        add_student(workdir, "trudy", stub, SNOOPING_CELL.format(root=workdir, repo=REPO, outside=outside))
+    for student in ("mallory", "eve", "trudy"):
+        if not (workdir / "submitted" / student).exists():
+            continue
         run_nbgrader(workdir, "autograde", ASSIGNMENT, "--student", student, "--force")
+    time.sleep(4)  # give trudy's background process the time it asked for
     run_nbgrader(workdir, "generate_feedback", ASSIGNMENT, "--force")
     run_nbgrader(workdir, "export", "--to", str(workdir / "grades_all.csv"))
     return workdir, demo.stdout
@@ -101,3 +133,20 @@ def test_autograded_module_is_the_students(course):
     workdir, _ = course
     graded = (workdir / "autograded" / "bob" / ASSIGNMENT / "activations.py").read_text()
     assert "NotImplementedError" in graded
+
+
+@pytest.mark.skipif(not sandbox.sandbox_available(), reason="the notebook kernel sandbox needs bubblewrap")
+def test_sandboxed_kernel_sees_and_changes_nothing_outside_its_folder(course):
+    workdir, _ = course
+    scores = gradebook(workdir)
+    assert scores["trudy"] == 0 and scores["alice"] == 14 and scores["dave"] > 9.8
+    assert (workdir / "submitted" / "alice" / ASSIGNMENT / "activations.py").read_text() != "broken"
+    victim = next(workdir.parent.glob("outside*/victim.txt"))
+    assert victim.read_text() == "untouched"
+    assert not (workdir / "daemon-was-here").exists()
+    nb = nbformat.read(workdir / "autograded" / "trudy" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.outputs)
+    assert printed.count("tampering failed") == 3 and "tampering succeeded" not in printed
+    html = (workdir / "feedback" / "trudy" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text()
+    for secret in ["BEGIN SOLUTION", "check_derivative", "expm1(np.minimum"]:
+        assert secret not in printed and secret not in html
