@@ -12,9 +12,11 @@ REPO = Path(__file__).resolve().parent.parent
 def _grade(args):
     from .grading import CannotGrade, grade
     try:
-        limits = None
+        limits = assignments.get(args.assignment).limits
         if args.call_timeout is not None:
-            limits = dataclasses.replace(assignments.get(args.assignment).limits, call_timeout_s=args.call_timeout)
+            limits = dataclasses.replace(limits, call_timeout_s=args.call_timeout)
+        if args.time_budget is not None:
+            limits = dataclasses.replace(limits, total_s=args.time_budget)
         report = grade(args.assignment, args.folder, seed=args.seed, items=args.item or None, limits=limits)
     except (CannotGrade, assignments.UnknownAssignment) as exc:
         print(f"cannot grade: {exc.args[0]}", file=sys.stderr)
@@ -91,6 +93,8 @@ def build_parser():
     p.add_argument("--item", action="append", metavar="NAME", help="grade only this item (repeatable)")
     p.add_argument("--call-timeout", type=float, metavar="SECONDS",
                    help="wall-clock limit for one call into student code (default: the assignment's)")
+    p.add_argument("--time-budget", type=float, metavar="SECONDS",
+                   help="wall-clock limit for all calls of one submission together (default: the assignment's)")
     p.set_defaults(func=_grade)
 
     p = sub.add_parser("check", help="run the public checks on your work (students)",

@@ -18,6 +18,39 @@ class CannotGrade(Exception):
     """Grading could not happen at all (bad arguments, broken grader)."""
 
 
+MAX_MODULE_BYTES = 1024 * 1024
+
+
+def read_modules(folder, modules):
+    """The submitted modules' bytes, read once, and a list of problems with them.
+
+    A module must be a regular file in the folder: a symbolic link could point
+    at the reference solution, so it is refused rather than followed.
+    """
+    sources, problems = {}, []
+    for name in modules:
+        path = Path(folder) / name
+        if path.is_symlink():
+            problems.append(f"{name} is a symbolic link; submit the file itself")
+        elif not path.exists():
+            problems.append(f"{name} not found in the submission")
+        elif not path.is_file():
+            problems.append(f"{name} is not a regular file")
+        else:
+            try:
+                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                with os.fdopen(fd, "rb") as f:
+                    data = f.read(MAX_MODULE_BYTES + 1)
+            except OSError as exc:
+                problems.append(f"{name} could not be read ({exc.strerror})")
+                continue
+            if len(data) > MAX_MODULE_BYTES:
+                problems.append(f"{name} is larger than {MAX_MODULE_BYTES // 1024} KiB")
+            else:
+                sources[name] = data
+    return sources, problems
+
+
 def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=None, limits=None):
     """Grade ``submission_dir`` for ``assignment_id`` and return a Report.
 
@@ -50,16 +83,14 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
                                "isolation (install the 'bubblewrap' package on grading machines)")
     selected = [i for i in assignment.items if items is None or i.name in items]
 
-    missing = [m for m in assignment.modules if not (folder / m).is_file()]
-    if missing:
+    sources, problems = read_modules(folder, assignment.modules)
+    if problems:
         for item in selected:
-            report.items.append(ItemResult(item.name, 0.0, float(item.points),
-                                           f"{', '.join(missing)} not found in the submission"))
+            report.items.append(ItemResult(item.name, 0.0, float(item.points), "; ".join(problems)))
         report.elapsed_s = time.monotonic() - started
         return report
 
-    plugin = GradingPlugin(assignment, str(folder.resolve()), seed, limits or assignment.limits,
-                           item_filter=items)
+    plugin = GradingPlugin(assignment, sources, seed, limits or assignment.limits, item_filter=items)
     with tempfile.TemporaryDirectory(prefix="autograder-pytest-") as tmp:
         ini = Path(tmp) / "pytest.ini"
         ini.write_text("[pytest]\n")

@@ -7,6 +7,7 @@ or a StudentError counts against the student; any other exception is a bug in
 the grader and stops grading loudly rather than give a wrong grade.
 """
 import hashlib
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -30,9 +31,9 @@ class GraderBug(RuntimeError):
 
 
 class GradingPlugin:
-    def __init__(self, assignment, submission_dir, seed, limits, item_filter=None):
+    def __init__(self, assignment, module_sources, seed, limits, item_filter=None):
         self.assignment = assignment
-        self.submission_dir = submission_dir
+        self.module_sources = module_sources
         self.seed = seed
         self.limits = limits
         self.item_filter = item_filter
@@ -41,18 +42,21 @@ class GradingPlugin:
         self._worker = None
         self._worker_item = None
         self._dead = {}  # item -> reason, for failures not worth retrying
+        self._budget_deadline = time.monotonic() + limits.total_s
 
     # -- workers ---------------------------------------------------------
     def _worker_for(self, item_name):
         if item_name in self._dead:
             raise StudentError(self._dead[item_name])
+        if time.monotonic() >= self._budget_deadline:
+            raise StudentError(f"not run: the time for grading this submission ({self.limits.total_s:g} s) ran out")
         if self._worker is not None and (self._worker_item != item_name or self._worker.dead_reason):
             self._worker.close()
             self._worker = None
         if self._worker is None:
             self._worker_item = item_name
             try:
-                self._worker = Worker(self.submission_dir, self.assignment.modules, self.limits)
+                self._worker = Worker(self.module_sources, self.limits, self._budget_deadline)
             except StudentError as exc:
                 self._dead[item_name] = str(exc)  # an import that fails once fails again
                 raise
@@ -60,7 +64,8 @@ class GradingPlugin:
 
     def _note_death(self, item_name):
         worker = self._worker
-        if worker is not None and worker.dead_reason and "no answer within" in worker.dead_reason:
+        if worker is not None and worker.dead_reason and (
+                "no answer within" in worker.dead_reason or "ran out" in worker.dead_reason):
             # Retrying after a timeout would cost another full timeout per check.
             self._dead[item_name] = "not run: an earlier call for this item timed out"
 

@@ -22,10 +22,11 @@ class StudentError(Exception):
 class Worker:
     """One running worker process over a scratch copy of a submission."""
 
-    def __init__(self, submission_dir, module_files, limits):
+    def __init__(self, module_sources, limits, budget_deadline=None):
         self.limits = limits
-        self.module_names = [os.path.splitext(m)[0] for m in module_files]
-        self.scratch = sandbox.Scratch(submission_dir, module_files)
+        self.budget_deadline = budget_deadline  # time.monotonic() at which the submission's time is up
+        self.module_names = [os.path.splitext(m)[0] for m in module_sources]
+        self.scratch = sandbox.Scratch(module_sources)
         argv, env = sandbox.worker_command(self.scratch, self.module_names)
         self._output = open(self.scratch.output_file, "wb")
         self.process = subprocess.Popen(
@@ -101,14 +102,21 @@ class Worker:
 
     def _receive(self, doing):
         deadline = time.monotonic() + self.limits.call_timeout_s
+        budget_first = self.budget_deadline is not None and self.budget_deadline < deadline
+        if budget_first:
+            deadline = self.budget_deadline
         fd = self.process.stdout.fileno()
         chunks, size = [self._buffer], len(self._buffer)
         while b"\n" not in chunks[-1]:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._kill()
-                self.dead_reason = (f"no answer within {self.limits.call_timeout_s:g} s while {doing} "
-                                    "(infinite loop or far too slow); the process was stopped")
+                if budget_first:
+                    self.dead_reason = (f"the time for grading this submission ({self.limits.total_s:g} s) "
+                                        f"ran out while {doing}; your code is far too slow")
+                else:
+                    self.dead_reason = (f"no answer within {self.limits.call_timeout_s:g} s while {doing} "
+                                        "(infinite loop or far too slow); the process was stopped")
                 raise StudentError(self.dead_reason)
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:

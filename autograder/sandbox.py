@@ -27,6 +27,7 @@ class Limits:
     """Per-worker limits. Wall-clock time is per call; CPU time is per worker."""
 
     call_timeout_s: float = 10.0
+    total_s: float = 180.0           # the whole submission, all items together
     cpu_time_s: int = 120
     memory_bytes: int = 2048 * MiB
     output_bytes: int = 1 * MiB      # what the student's code may print
@@ -85,16 +86,16 @@ def _bwrap_mounts():
 
 
 class Scratch:
-    """A temporary folder holding a copy of the submission's modules and the worker."""
+    """A temporary folder holding the submitted modules (bytes read once) and the worker."""
 
-    def __init__(self, submission_dir, module_files):
+    def __init__(self, module_sources):
         self.root = Path(tempfile.mkdtemp(prefix="autograder-"))
         self.submission = self.root / "submission"
         self.grader = self.root / "grader"
         self.submission.mkdir()
         self.grader.mkdir()
-        for name in module_files:  # only the graded modules: no numpy.py, conftest.py, ...
-            shutil.copyfile(Path(submission_dir) / name, self.submission / name)
+        for name, source in module_sources.items():  # only the graded modules: no numpy.py, conftest.py, ...
+            (self.submission / name).write_bytes(source)
         for name, source in WORKER_SOURCES.items():
             (self.grader / name).write_bytes(source)
         self.output_file = self.root / "output.txt"

@@ -212,3 +212,33 @@ def test_grader_warns_loudly_without_a_sandbox(tmp_path, monkeypatch):
     assert result.returncode == 0
     assert report["sandbox"] == "none"
     assert "WARNING: bubblewrap is not available" in result.stdout
+
+
+def test_a_symlink_to_the_reference_earns_nothing(tmp_path):
+    folder = tmp_path / "linker"
+    folder.mkdir()
+    (folder / "activations.py").symlink_to(REFERENCE)
+    result, report = grade_folder(ASSIGNMENT, folder)
+    assert result.returncode == 0 and report["score"] == 0
+    assert "symbolic link" in report["items"][0]["feedback"]
+
+
+def test_an_oversized_module_is_refused(tmp_path):
+    folder = write_submission(tmp_path, "huge", {"activations.py": REF + "#" * (2 * 1024 * 1024)})
+    result, report = grade_folder(ASSIGNMENT, folder)
+    assert result.returncode == 0 and report["score"] == 0
+    assert "larger than" in report["items"][0]["feedback"]
+
+
+def test_slow_code_cannot_hold_the_grader_past_its_time_budget(tmp_path):
+    # Every call sleeps 0.4 s: under the per-call limit, but 60 checks would take 24 s.
+    slow = REF.replace("import numpy as np\n", "import numpy as np\nimport time\n", 1)
+    slow = slow.replace('def sigmoid(z):\n', 'def sigmoid(z):\n    time.sleep(0.4)\n', 1)
+    slow += "\n_relu = relu\ndef relu(z):\n    time.sleep(0.4)\n    return _relu(z)\n"
+    folder = write_submission(tmp_path, "slow", {"activations.py": slow})
+    started = time.monotonic()
+    result, report = grade_folder(ASSIGNMENT, folder, "--time-budget", "3")
+    assert result.returncode == 0
+    assert time.monotonic() - started < 20
+    assert report["score"] < report["max_score"]
+    assert any("ran out" in i["feedback"] for i in report["items"])
