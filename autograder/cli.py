@@ -62,6 +62,18 @@ def _release(args):
     return 0
 
 
+def _student_repo(args):
+    from .student_repo import ExportError, export
+    try:
+        files = export(REPO, Path(args.dest))
+    except ExportError as exc:
+        print(f"cannot export: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(files)} files to {args.dest}: lectures, released assignments, the engine and the "
+          "public checks; no solutions, hidden suites or tests")
+    return 0
+
+
 def _demo(args):
     from .demo import run_demo
     return run_demo(REPO, Path(args.workdir) if args.workdir else None)
@@ -115,6 +127,13 @@ def build_parser():
                                    "generate feedback, export grades and print a score table.")
     p.add_argument("--workdir", help="course folder to build the demo in (default: a new temp folder)")
     p.set_defaults(func=_demo)
+
+    p = sub.add_parser("student-repo", help="export the repository students receive (instructors)",
+                       description="Copy the tracked files students need into DEST, leaving out solutions/, "
+                                   "autograder/hidden/, tests/, benchmarks/ and .ci/, then check that no "
+                                   "solution line made it through.")
+    p.add_argument("dest", help="a new, empty folder")
+    p.set_defaults(func=_student_repo)
 
     p = sub.add_parser("list", help="list assignments and their graded items")
     p.set_defaults(func=_list)

@@ -75,6 +75,9 @@ def run_demo(repo, workdir=None):
     workdir = Path(workdir or tempfile.mkdtemp(prefix="nn-course-demo-")).resolve()
     assignment = assignments.get(ASSIGNMENT)
     students = sample_submissions(repo)
+    if not (repo / "solutions" / ASSIGNMENT).is_dir() or not (repo / "tests" / "submissions").is_dir():
+        print("the demo needs the instructor's repository (solutions/ and tests/submissions/)", file=sys.stderr)
+        return 1
     print(f"Demo course folder: {workdir}")
     try:
         build_course(repo, workdir)

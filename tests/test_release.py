@@ -7,20 +7,8 @@ import pytest
 
 from autograder import assignments
 from autograder.release import MARKERS, ReleaseError, release, strip_solutions
+from autograder.student_repo import solution_lines
 from conftest import REPO
-
-
-def solution_lines(text):
-    """Non-trivial lines inside BEGIN/END SOLUTION regions."""
-    lines, inside = [], False
-    for line in text.splitlines():
-        if "BEGIN SOLUTION" in line:
-            inside = True
-        elif "END SOLUTION" in line:
-            inside = False
-        elif inside and len(line.strip()) > 12:
-            lines.append(line.strip())
-    return lines
 
 
 def test_strip_replaces_each_region_with_an_indented_stub():
