@@ -26,10 +26,6 @@ class ItemTally:
     skipped: list = field(default_factory=list)
 
 
-class GraderBug(RuntimeError):
-    """A hidden test failed for a reason that is not the student's code."""
-
-
 class GradingPlugin:
     def __init__(self, assignment, module_sources, seed, limits, item_filter=None):
         self.assignment = assignment

@@ -1,7 +1,7 @@
 """The command-line contract of python -m autograder."""
 import json
 
-from conftest import REPO, run_cli, write_submission
+from conftest import run_cli, write_submission
 from mutants_hw1 import REFERENCE
 
 

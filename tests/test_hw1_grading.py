@@ -23,7 +23,7 @@ def reports(tmp_path_factory):
     for name in MUTANTS:
         folders.append(write_submission(root, name, {"activations.py": mutant_source(name)}))
     graded = grade_many(ASSIGNMENT, folders)
-    for name, (result, report) in graded.items():
+    for name, (result, _) in graded.items():
         assert result.returncode == 0, f"{name}: grading did not complete: {result.stderr}"
     return {name: report for name, (_, report) in graded.items()}
 

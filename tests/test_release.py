@@ -1,5 +1,4 @@
 """The student release: stubs only, no solution or hidden test, and in step with solutions/."""
-import re
 import shutil
 
 import nbformat

@@ -2,7 +2,7 @@
 import subprocess
 import sys
 
-from autograder.student_repo import export, leaks, secret_lines
+from autograder.student_repo import leaks, secret_lines
 from conftest import REPO, run_cli
 
 

@@ -3,7 +3,7 @@
 Conventions used throughout the course:
 - ``z`` may be a Python float, a vector of shape (n,) or (n, 1), or a batch of
   shape (features, batch) where each column is one example.
-- Every function returns a new float array of the same shape as ``z`` (a
+- Every function returns a new float64 array of the same shape as ``z`` (a
   number for a scalar ``z``) and never modifies ``z`` in place.
 - At a kink (z == 0) a derivative takes the value of its ``z <= 0`` branch.
 - Inputs as large as |z| = 1000 must give exact results with no overflow,
