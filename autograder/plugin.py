@@ -59,9 +59,7 @@ class GradingPlugin:
         return self._worker
 
     def _note_death(self, item_name):
-        worker = self._worker
-        if worker is not None and worker.dead_reason and (
-                "no answer within" in worker.dead_reason or "ran out" in worker.dead_reason):
+        if self._worker is not None and self._worker.timed_out:
             # Retrying after a timeout would cost another full timeout per check.
             self._dead[item_name] = "not run: an earlier call for this item timed out"
 

@@ -36,6 +36,7 @@ class Worker:
         )
         self._buffer = b""
         self.dead_reason = None
+        self.timed_out = False  # a call ran past its limit: retrying would cost as much again
         reply = self._receive("importing the submission")
         if not reply.get("ok"):
             self.close()
@@ -111,6 +112,7 @@ class Worker:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 self._kill()
+                self.timed_out = True
                 if budget_first:
                     self.dead_reason = (f"the time for grading this submission ({self.limits.total_s:g} s) "
                                         f"ran out while {doing}; your code is far too slow")
