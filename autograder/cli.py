@@ -29,6 +29,20 @@ def _grade(args):
     return 0
 
 
+def _grade_all(args):
+    from .batch import grade_all
+    try:
+        assignments.get(args.assignment)
+    except assignments.UnknownAssignment as exc:
+        print(f"cannot grade: {exc.args[0]}", file=sys.stderr)
+        return 1
+    if not Path(args.folder).is_dir():
+        print(f"cannot grade: {args.folder!r} is not a folder", file=sys.stderr)
+        return 1
+    extra = ["--seed", str(args.seed)] if args.seed is not None else []
+    return grade_all(args.assignment, args.folder, args.out, jobs=args.jobs, extra=extra)
+
+
 def _check(args):
     from .grading import CannotGrade, grade
     folder = args.folder or REPO / "assignments" / args.assignment
@@ -108,6 +122,17 @@ def build_parser():
     p.add_argument("--time-budget", type=float, metavar="SECONDS",
                    help="wall-clock limit for all calls of one submission together (default: the assignment's)")
     p.set_defaults(func=_grade)
+
+    p = sub.add_parser("grade-all", help="grade every submission in a folder, in parallel (instructors)",
+                       description="Grade FOLDER/<student>/<assignment>/ (nbgrader's submitted/ layout) or "
+                                   "FOLDER/<student>/, one process per student, JOBS at a time. Writes a "
+                                   "JSON report per student, grades.csv and a score histogram.")
+    p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
+    p.add_argument("folder", help="folder with one sub-folder per student, e.g. submitted/")
+    p.add_argument("--out", default="grades", help="where to write reports, CSV and chart (default: grades/)")
+    p.add_argument("--jobs", type=int, help="submissions graded at once (default: number of CPU cores)")
+    p.add_argument("--seed", type=int, help="the same random inputs for every student (default: fresh for each)")
+    p.set_defaults(func=_grade_all)
 
     p = sub.add_parser("check", help="run the public checks on your work (students)",
                        description="Run the public checks (not the hidden tests) and say what to fix.")

@@ -1,0 +1,102 @@
+"""Grade a whole class in parallel, without nbgrader: one JSON per student, a CSV and a chart.
+
+Each submission is graded by its own ``python -m autograder grade`` process,
+``jobs`` at a time, so one student's code can never affect another's grade.
+"""
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import assignments
+
+
+def find_submissions(root, assignment_id):
+    """student -> folder, for ``root/<student>/<id>/`` (nbgrader) or ``root/<student>/``."""
+    found = {}
+    for child in sorted(Path(root).iterdir()):
+        if child.is_dir() and not child.name.startswith("."):
+            nested = child / assignment_id
+            found[child.name] = nested if nested.is_dir() else child
+    return found
+
+
+def _grade_one(assignment_id, folder, out_json, extra):
+    result = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment_id, str(folder),
+                             "--json", str(out_json), *extra], capture_output=True, text=True)
+    if result.returncode != 0:
+        return None, (result.stderr.strip().splitlines() or ["no reason given"])[-1]
+    return json.loads(Path(out_json).read_text()), None
+
+
+def plot_distribution(scores, max_score, title, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.hist(scores, bins=min(20, max(5, len(scores))), range=(0, max_score), color="tab:blue", edgecolor="white")
+    ax.set_xlabel(f"score (of {max_score:g})")
+    ax.set_ylabel("students")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def grade_all(assignment_id, root, out_dir, jobs=None, extra=()):
+    """Grade every submission under ``root``; returns the process exit code."""
+    assignment = assignments.get(assignment_id)
+    submissions = find_submissions(root, assignment_id)
+    if not submissions:
+        print(f"no submission folders in {root}", file=sys.stderr)
+        return 1
+    out_dir = Path(out_dir)
+    (out_dir / "reports").mkdir(parents=True, exist_ok=True)
+    jobs = jobs or max(1, os.cpu_count() or 1)
+    reports, failures = {}, {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_grade_one, assignment_id, folder, out_dir / "reports" / f"{student}.json",
+                               list(extra)): student for student, folder in submissions.items()}
+        for future in tqdm(as_completed(futures), total=len(futures), unit="student", file=sys.stdout, ncols=80):
+            report, error = future.result()
+            student = futures[future]
+            if error:
+                failures[student] = error
+            else:
+                reports[student] = report
+
+    items = [item.name for item in assignment.items]
+    with open(out_dir / "grades.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["student", "score", "max_score", "not_graded", *items])
+        for student in sorted(reports):
+            r = reports[student]
+            per_item = {i["name"]: i["score"] for i in r["items"]}
+            writer.writerow([student, r["score"], r["max_score"], " ".join(r["not_graded"]),
+                             *[per_item.get(name, "") for name in items]])
+    scores = [r["score"] for r in reports.values()]
+    if scores:
+        plot_distribution(scores, assignment.max_score, f"{assignment_id}: {len(scores)} students",
+                          out_dir / "scores.png")
+        print(f"{len(scores)} graded: mean {statistics.mean(scores):.2f}, median {statistics.median(scores):.2f} "
+              f"of {assignment.max_score:g}")
+        for name in items:
+            lost = sum(1 for r in reports.values() for i in r["items"] if i["name"] == name and i["score"] < i["max_score"])
+            print(f"  {name:<22} below full for {lost} of {len(scores)}")
+    not_graded = sorted(s for s, r in reports.items() if r["not_graded"])
+    if not_graded:
+        print(f"WARNING: items NOT GRADED for {len(not_graded)} student(s) (see grades.csv): "
+              + ", ".join(not_graded))
+    print(f"CSV: {out_dir / 'grades.csv'}   reports: {out_dir / 'reports'}   chart: {out_dir / 'scores.png'}")
+    if failures:
+        print(f"ERROR: {len(failures)} submission(s) could not be graded:", file=sys.stderr)
+        for student, reason in sorted(failures.items()):
+            print(f"  {student}: {reason}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,31 @@
+"""grade-all: a class graded in parallel, one process per student, with a CSV and a chart."""
+import csv
+
+from conftest import REPO, SUBMISSIONS, run_cli, write_submission
+from mutants_hw1 import REFERENCE
+
+ASSIGNMENT = "hw1_activations"
+
+
+def test_grade_all_writes_csv_reports_and_chart(tmp_path):
+    root = tmp_path / "submitted"
+    write_submission(root / "alice", ASSIGNMENT, {"activations.py": REFERENCE.read_text()})   # nbgrader layout
+    write_submission(root, "bob", {"activations.py": (REPO / "assignments" / ASSIGNMENT / "activations.py").read_text()})
+    write_submission(root, "dave", {"activations.py": (SUBMISSIONS / ASSIGNMENT / "subtle" / "activations.py").read_text()})
+    write_submission(root, "erin", {"notes.txt": "forgot the module"})
+    out = tmp_path / "grades"
+    result = run_cli("grade-all", ASSIGNMENT, root, "--out", out, "--jobs", "2")
+    assert result.returncode == 0, result.stderr
+    with open(out / "grades.csv", newline="") as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    assert float(rows["alice"]["score"]) == 14 and float(rows["bob"]["score"]) == 0
+    assert 9.8 < float(rows["dave"]["score"]) < 9.9 and float(rows["dave"]["relu_prime"]) < 1
+    assert float(rows["erin"]["score"]) == 0
+    assert sorted(p.name for p in (out / "reports").iterdir()) == [f"{s}.json" for s in ["alice", "bob", "dave", "erin"]]
+    assert (out / "scores.png").stat().st_size > 1000
+    assert "4 graded" in result.stdout
+
+
+def test_grade_all_of_a_missing_folder_is_clear(tmp_path):
+    result = run_cli("grade-all", ASSIGNMENT, tmp_path / "nope")
+    assert result.returncode == 1 and "is not a folder" in result.stderr
