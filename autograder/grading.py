@@ -51,6 +51,31 @@ def read_modules(folder, modules):
     return sources, problems
 
 
+def _run_pytest(suite_file, plugin):
+    """Run one suite file with ``plugin`` in this process, isolated from any project config.
+
+    Returns pytest's exit code and what it printed.
+    """
+    with tempfile.TemporaryDirectory(prefix="autograder-pytest-") as tmp:
+        ini = Path(tmp) / "pytest.ini"
+        ini.write_text("[pytest]\n")  # not the repository's pyproject.toml, its addopts or markers
+        args = [str(suite_file), "-c", str(ini), "--rootdir", tmp, "--import-mode=importlib",
+                "-p", "no:cacheprovider", "-q", "--tb=no", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
+        captured = io.StringIO()
+        old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no third-party plugin touches a grade
+        try:
+            with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+                code = pytest.main(args, plugins=[plugin])
+        finally:
+            plugin.close()
+            if old is None:
+                os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+            else:
+                os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
+    return code, captured.getvalue()
+
+
 def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=None, limits=None):
     """Grade ``submission_dir`` for ``assignment_id`` and return a Report.
 
@@ -91,25 +116,9 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
         return report
 
     plugin = GradingPlugin(assignment, sources, seed, limits or assignment.limits, item_filter=items)
-    with tempfile.TemporaryDirectory(prefix="autograder-pytest-") as tmp:
-        ini = Path(tmp) / "pytest.ini"
-        ini.write_text("[pytest]\n")
-        args = [str(suite_file), "-c", str(ini), "--rootdir", tmp, "--import-mode=importlib",
-                "-p", "no:cacheprovider", "-q", "--tb=no", "-W", "ignore::pytest.PytestAssertRewriteWarning"]
-        captured = io.StringIO()
-        old = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-        os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-        try:
-            with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-                code = pytest.main(args, plugins=[plugin])
-        finally:
-            plugin.close()
-            if old is None:
-                os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-            else:
-                os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
+    code, log = _run_pytest(suite_file, plugin)
     if plugin.grader_bugs or code not in (0, 1):
-        details = "; ".join(plugin.grader_bugs) or captured.getvalue()[-2000:]
+        details = "; ".join(plugin.grader_bugs) or log[-2000:]
         raise CannotGrade(f"the {suite} suite for {assignment_id} did not run cleanly "
                           f"(pytest exit {int(code)}): {details}")
 
