@@ -191,23 +191,19 @@ class Student:
 
     ``student.call(name, *args, return_args=True)`` gives a ``Result`` with the
     arguments as the function left them (to check inputs were not modified)
-    and the warnings it emitted.
+    and the warnings it emitted. Objects stay in the worker: ``student.new``
+    (or ``call(..., keep=True)``) gives a ``RemoteObject`` whose methods and
+    attributes are reached the same way; ``student.store(array)`` puts an
+    array in the worker to be changed in place there and ``fetch``-ed back.
     """
 
     def __init__(self, worker_source, module):
         self._worker_source = worker_source  # a callable returning a live Worker
         self._module = module
 
-    def call(self, name, *args, return_args=False, keep=False, **kwargs):
+    def _request(self, message, doing, return_args=False):
         worker = self._worker_source()
-        doing = _describe_call(name, args, kwargs)
         try:
-            message = {
-                "op": "call", "module": self._module, "attr": name,
-                "args": [wire.encode(a) for a in args],
-                "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
-                "return_args": return_args, "keep": keep,
-            }
             reply = worker.request(message, doing)
             value = wire.decode(reply.get("value"))
             returned_args = [wire.decode(a) for a in reply.get("args", [])] if return_args else None
@@ -221,6 +217,54 @@ class Student:
             worker.dead_reason = f"the worker sent a malformed answer while {doing} ({exc})"
             raise StudentError(worker.dead_reason) from None
         return Result(value, returned_args, warns)
+
+    def _call(self, target, name, args, kwargs, return_args=False, keep=False):
+        message = {"op": "call", **target, "attr": name,
+                   "args": [wire.encode(a) for a in args],
+                   "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
+                   "return_args": return_args, "keep": keep}
+        return self._request(message, _describe_call(name, args, kwargs), return_args)
+
+    def call(self, name, *args, return_args=False, keep=False, **kwargs):
+        return self._call({"module": self._module}, name, args, kwargs, return_args, keep)
+
+    def new(self, class_name, *args, **kwargs):
+        """Construct ``class_name(*args, **kwargs)`` in the worker; returns a RemoteObject."""
+        ref = self.call(class_name, *args, keep=True, **kwargs).value
+        if not isinstance(ref, wire.Ref):
+            raise StudentError(f"{class_name}(...) did not give an object")
+        return RemoteObject(self, ref)
+
+    def store(self, value):
+        """Keep ``value`` (e.g. an array to be updated in place) in the worker; returns its Ref."""
+        return self._request({"op": "store", "value": wire.encode(value)}, "storing a value").value
+
+    def fetch(self, ref, attr=None):
+        doing = f"reading {ref.type_name or 'a value'}" + (f".{attr}" if attr else "")
+        return self._request({"op": "get", "ref": ref.ref_id, "attr": attr}, doing).value
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs).value
+
+
+class RemoteObject:
+    """A student object living in the worker: ``obj.step(grads)``, ``obj.get("weights")``."""
+
+    def __init__(self, student, ref):
+        self._student = student
+        self.ref = ref
+
+    def call(self, method, *args, return_args=False, **kwargs):
+        return self._student._call({"ref": self.ref.ref_id}, method, args, kwargs, return_args)
+
+    def get(self, attr):
+        return self._student.fetch(self.ref, attr)
+
+    def set(self, attr, value):
+        self._student._request({"op": "set", "ref": self.ref.ref_id, "attr": attr, "value": wire.encode(value)},
+                               f"setting .{attr}")
 
     def __getattr__(self, name):
         if name.startswith("_"):
