@@ -60,7 +60,7 @@ def _check(args):
     total = sum(i.checks_total for i in report.items)
     print(f"{passed}/{total} public checks pass. The hidden tests check more "
           "(other shapes, extreme inputs, finite differences); passing these is a start, not a grade.")
-    return 0
+    return 3 if args.strict and passed < total else 0
 
 
 def _release(args):
@@ -139,6 +139,7 @@ def build_parser():
     p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
     p.add_argument("folder", nargs="?", help="your assignment folder (default: assignments/<assignment>)")
     p.add_argument("--item", action="append", metavar="NAME", help="check only this item (repeatable)")
+    p.add_argument("--strict", action="store_true", help="exit with status 3 when a public check fails")
     p.set_defaults(func=_check)
 
     p = sub.add_parser("release", help="build assignments/<id> from solutions/<id> (instructors)",

@@ -55,3 +55,9 @@ def test_list_shows_items_and_points():
 def test_check_of_missing_folder_is_clear(tmp_path):
     result = run_cli("check", "hw1_activations", tmp_path / "nope")
     assert result.returncode == 1 and "cannot check" in result.stderr
+
+
+def test_check_strict_exit_code(tmp_path):
+    assert run_cli("check", "hw1_activations", "--strict", "--item", "relu").returncode == 3  # the stub
+    folder = write_submission(tmp_path, "ref", {"activations.py": REFERENCE.read_text()})
+    assert run_cli("check", "hw1_activations", folder, "--strict").returncode == 0
