@@ -30,8 +30,8 @@ class SandboxedKernelManager(AsyncKernelManager):
 
 def kernel_sandbox_command(cwd, connection_file):
     # Order matters: later mounts go on top, so the private /tmp comes first.
-    argv = [sandbox.bubblewrap_path(), "--tmpfs", "/tmp", *sandbox._bwrap_mounts()]
-    for root in sandbox._python_roots():
+    argv = [sandbox.bubblewrap_path(), "--tmpfs", "/tmp", *sandbox.system_mounts()]
+    for root in sandbox.python_roots():
         argv += ["--ro-bind", root, root]
     argv += [
         "--proc", "/proc", "--dev", "/dev",

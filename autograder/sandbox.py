@@ -54,7 +54,7 @@ def sandbox_available():
         else:
             import subprocess
             probe = subprocess.run(
-                [bwrap, *_bwrap_mounts(), "--unshare-all", "--die-with-parent", "/bin/true"],
+                [bwrap, *system_mounts(), "--unshare-all", "--die-with-parent", "/bin/true"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
             )
             _bwrap_ok = probe.returncode == 0
@@ -65,14 +65,14 @@ def sandbox_name():
     return "bubblewrap" if sandbox_available() else "none"
 
 
-def _python_roots():
+def python_roots():
     """Folders the worker's Python needs: the installation, and where NumPy lives."""
     roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
              Path(numpy.__file__).resolve().parent.parent}
     return sorted(str(r) for r in roots)
 
 
-def _bwrap_mounts():
+def system_mounts():
     args = []
     for top in ("/usr", "/etc/alternatives", "/etc/ld.so.cache"):
         if os.path.exists(top):
@@ -119,8 +119,8 @@ def worker_command(scratch, module_names):
     python = [sys.executable, "-I", "-B", "-X", "faulthandler"]
     if not sandbox_available():
         return [*python, str(scratch.grader / "worker.py"), str(scratch.submission), *module_names], env
-    argv = [bubblewrap_path(), *_bwrap_mounts()]
-    for root in _python_roots():
+    argv = [bubblewrap_path(), *system_mounts()]
+    for root in python_roots():
         argv += ["--ro-bind", root, root]
     argv += [
         "--ro-bind", str(scratch.submission), "/submission",

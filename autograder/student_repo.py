@@ -37,10 +37,15 @@ def solution_lines(text):
     return lines
 
 
-def secret_lines(repo):
-    """Lines of solution regions that do not also appear as given code."""
+def secret_lines(solutions_dir):
+    """Lines of solution regions (modules and notebook cells) that do not also appear as given code."""
+    import nbformat
+
     from .release import strip_solutions
-    texts = [p.read_text() for p in (Path(repo) / "solutions").rglob("*.py")]
+    solutions_dir = Path(solutions_dir)
+    texts = [p.read_text() for p in solutions_dir.rglob("*.py")]
+    for path in solutions_dir.rglob("*.ipynb"):
+        texts += [cell.source for cell in nbformat.read(path, as_version=4).cells]
     secret = {line for text in texts for line in solution_lines(text)}
     given = {line.strip() for text in texts for line in strip_solutions(text).splitlines()}
     return secret - given
@@ -64,7 +69,7 @@ def export(repo, dest):
         target = dest / name
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(repo / name, target)
-    found = leaks(dest, secret_lines(repo))
+    found = leaks(dest, secret_lines(repo / "solutions"))
     if found:
         shutil.rmtree(dest)
         raise ExportError("solution text would reach students, export removed: " + "; ".join(found[:5]))

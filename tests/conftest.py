@@ -1,6 +1,5 @@
 """Shared helpers: grade submissions through the real command line, as instructors do."""
 import json
-import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -8,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
+from autograder.release import nbgrader_env
+
 REPO = Path(__file__).resolve().parent.parent
 SUBMISSIONS = REPO / "tests" / "submissions"
 
 
 def run_cli(*args, timeout=300, cwd=REPO):
-    env = dict(os.environ)
-    env["PATH"] = os.path.dirname(sys.executable) + os.pathsep + env.get("PATH", "")
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, env=env,
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, env=nbgrader_env(),
                           capture_output=True, text=True, timeout=timeout)
 
 

@@ -1,12 +1,11 @@
 """The student release: stubs only, no solution or hidden test, and in step with solutions/."""
 import shutil
 
-import nbformat
 import pytest
 
 from autograder import assignments
 from autograder.release import MARKERS, ReleaseError, release, strip_solutions
-from autograder.student_repo import solution_lines
+from autograder.student_repo import leaks, secret_lines
 from conftest import REPO
 
 
@@ -30,15 +29,9 @@ def test_no_solution_text_or_marker_reaches_assignments(assignment_id):
     released_text = "\n".join(p.read_text() for p in released.rglob("*") if p.is_file())
     for marker in MARKERS:
         assert marker not in released_text
-    texts = [p.read_text() for p in source.rglob("*.py")]
-    for path in source.rglob("*.ipynb"):
-        texts += [cell.source for cell in nbformat.read(path, as_version=4).cells]
-    secret = [line for text in texts for line in solution_lines(text)]
+    secret = secret_lines(source)
     assert secret, "the source should hold solution regions"
-    # Lines that also stand outside any solution region (given code) are not secret.
-    given = {line.strip() for text in texts for line in strip_solutions(text).splitlines()}
-    secret = [line for line in secret if line not in given]
-    leaked = [line for line in secret if line in released_text]
+    leaked = leaks(released, secret)
     assert not leaked, f"solution lines in the release: {leaked[:3]}"
     assert not (released / "autograder").exists()
 

@@ -14,7 +14,7 @@ def test_export_leaves_out_everything_that_grades(tmp_path):
         assert not (dest / secret).exists()
     assert (dest / "assignments" / "hw1_activations" / "activations.py").exists()
     assert (dest / "autograder" / "public" / "test_hw1_activations.py").exists()
-    assert not leaks(dest, secret_lines(REPO))
+    assert not leaks(dest, secret_lines(REPO / "solutions"))
     check = subprocess.run([sys.executable, "-m", "autograder", "check", "hw1_activations"], cwd=dest,
                            capture_output=True, text=True)
     assert check.returncode == 0 and "0/11 public checks pass" in check.stdout
@@ -32,4 +32,4 @@ def test_export_refuses_a_non_empty_folder(tmp_path):
 
 def test_the_leak_check_finds_a_solution_line(tmp_path):
     (tmp_path / "notes.py").write_text("    shifted = z - np.max(z, axis=0, keepdims=True)\n")
-    assert leaks(tmp_path, secret_lines(REPO))
+    assert leaks(tmp_path, secret_lines(REPO / "solutions"))
