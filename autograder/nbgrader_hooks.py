@@ -61,7 +61,7 @@ class ExecuteKeepGoing(Execute):
     """nbgrader's Execute, except that a kernel that dies does not drop the student.
 
     The grade comes from the engine anyway; the notebook keeps the outputs it
-    had when the kernel died, and a note says so.
+    had when the kernel died, and nbgrader's log says which student's kernel died.
     """
 
     def preprocess(self, nb, resources, retries=None):
@@ -71,7 +71,6 @@ class ExecuteKeepGoing(Execute):
         except DeadKernelError as exc:
             self.log.warning("The notebook kernel of %s died (%s); grading continues with the engine's results",
                              resources["nbgrader"]["student"], exc)
-            nb.metadata["autograder_kernel_died"] = True
             return nb, resources
 
 
