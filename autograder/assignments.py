@@ -65,6 +65,21 @@ ASSIGNMENTS = {
             ),
             limits=Limits(call_timeout_s=10.0),
         ),
+        Assignment(
+            id="hw2_backprop",
+            title="Backpropagation and mini-batch SGD on MNIST",
+            modules=("network.py",),
+            items=(
+                Item("sigmoid_prime", 1, "derivative of the sigmoid"),
+                Item("backprop", 4, "per-example gradients (BP1-BP4) match finite differences"),
+                Item("backprop_batch", 3, "a whole batch at once: the sum of per-example gradients"),
+                Item("update_mini_batch", 3, "one SGD step, w <- w - (eta/m) * sum of gradients"),
+                Item("speed", 2, "update_mini_batch at least 5x faster than the per-example loop"),
+                Item("learning", 2, "training on the MNIST subset reaches 85% held-out accuracy"),
+            ),
+            # Sending the MNIST subset to the worker once takes a few seconds.
+            limits=Limits(call_timeout_s=20.0, total_s=150.0, cpu_time_s=150),
+        ),
     ]
 }
 

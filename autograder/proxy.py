@@ -34,6 +34,7 @@ class Worker:
             cwd=str(self.scratch.submission), start_new_session=True,
             preexec_fn=sandbox.apply_limits(limits),
         )
+        os.set_blocking(self.process.stdin.fileno(), False)  # writes must never block the grader
         self._buffer = b""
         self.dead_reason = None
         self.timed_out = False  # a call ran past its limit: retrying would cost as much again
@@ -144,16 +145,36 @@ class Worker:
             raise StudentError(self.dead_reason) from None
 
     # -- requests --------------------------------------------------------
-    def request(self, message, doing):
-        if self.dead_reason:
-            raise StudentError(self.dead_reason)
+    def _send(self, data, doing):
+        """Write one request, giving up when the worker stops reading (a stopped process)."""
+        deadline = time.monotonic() + self.limits.call_timeout_s
+        if self.budget_deadline is not None:
+            deadline = min(deadline, self.budget_deadline)
+        fd = self.process.stdin.fileno()
+        view = memoryview(data)
         try:
-            self.process.stdin.write(wire.dumps(message))
-            self.process.stdin.flush()
-        except (BrokenPipeError, OSError):
+            while view:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    self._kill()
+                    self.timed_out = True
+                    self.dead_reason = f"the process running your code stopped reading while {doing}; it was stopped"
+                    raise StudentError(self.dead_reason)
+                _, writable, _ = select.select([], [fd], [], remaining)
+                if writable:
+                    try:
+                        view = view[os.write(fd, view[:1 << 16]):]
+                    except BlockingIOError:
+                        continue
+        except OSError:  # BrokenPipeError: the worker is gone
             self._kill()
             self.dead_reason = self._death_message(doing)
             raise StudentError(self.dead_reason) from None
+
+    def request(self, message, doing):
+        if self.dead_reason:
+            raise StudentError(self.dead_reason)
+        self._send(wire.dumps(message), doing)
         reply = self._receive(doing)
         if reply.get("ok") is not True:
             where = reply.get("where")
@@ -178,6 +199,10 @@ def _describe_call(name, args, kwargs):
             return f"<array of shape {tuple(shape)}>"
         if isinstance(v, wire.FunctionSpec):
             return "f"
+        if isinstance(v, wire.Pick):
+            return f"<{len(v.indices)} examples>"
+        if isinstance(v, (list, tuple)):
+            return f"<{type(v).__name__} of {len(v)}>"
         if isinstance(v, (float, int)) or hasattr(v, "item"):
             return f"{float(v):.4g}"
         return repr(v)
@@ -258,6 +283,14 @@ class RemoteObject:
 
     def call(self, method, *args, return_args=False, **kwargs):
         return self._student._call({"ref": self.ref.ref_id}, method, args, kwargs, return_args)
+
+    def call_many(self, method, calls):
+        """Call ``method`` once per (args, kwargs) in ``calls``, in one request; returns the last value."""
+        message = {"op": "call_many", "ref": self.ref.ref_id, "attr": method,
+                   "calls": [{"args": [wire.encode(a) for a in args],
+                              "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}} for args, kwargs in calls]}
+        doing = f"{len(calls)} calls of " + (_describe_call(method, *calls[0]) if calls else method)
+        return self._student._request(message, doing).value
 
     def get(self, attr):
         return self._student.fetch(self.ref, attr)

@@ -40,6 +40,18 @@ class Ref:
         return f"<{self.type_name} object in the worker #{self.ref_id}>"
 
 
+class Pick:
+    """Some items of a list stored in the worker (``student.store``), picked by index.
+
+    Lets the grader hand student code a mini-batch of a large data set that
+    was sent once, by sending only the indices.
+    """
+
+    def __init__(self, ref, indices):
+        self.ref_id = ref.ref_id
+        self.indices = [int(i) for i in indices]
+
+
 class FunctionSpec:
     """A function the worker builds from its own trusted library (see worker.py)."""
 
@@ -101,6 +113,8 @@ def encode(value, depth=0, refs=None):
         return {"t": "dict", "v": {k: encode(v, depth + 1, refs) for k, v in value.items()}}
     if isinstance(value, Ref):
         return {"t": "ref", "id": value.ref_id}
+    if isinstance(value, Pick):
+        return {"t": "pick", "id": value.ref_id, "idx": value.indices}
     if isinstance(value, FunctionSpec):
         return {"t": "fn", "name": value.name, "params": encode(value.params, depth + 1)}
     if refs is not None:
@@ -155,6 +169,11 @@ def decode(data, depth=0, resolve=None):
         if resolve is not None:
             return resolve("ref", data["id"])
         return Ref(data["id"], data.get("type", "object"))
+    if tag == "pick" and resolve is not None:
+        indices = data.get("idx")
+        if type(data.get("id")) is not int or not isinstance(indices, list) or any(type(i) is not int for i in indices):
+            raise WireError("pick without an integer id and integer indices")
+        return resolve("pick", (data["id"], indices))
     if tag == "fn" and resolve is not None:
         return resolve("fn", (data.get("name"), decode(data.get("params"), depth + 1)))
     raise WireError(f"unknown value tag {tag!r}")

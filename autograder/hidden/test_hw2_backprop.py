@@ -1,0 +1,425 @@
+"""Hidden suite for hw2_backprop. Instructors only: never released to students.
+
+Everything expected is computed here, in the grader, in float64: gradients by
+central finite differences of the quadratic cost, sums of per-example
+gradients from the trusted per-example backprop below (itself checked against
+finite differences by the course's own tests), SGD steps from the rule, and
+held-out accuracy from the weights the student's training produced. The
+network is always built as ``Network(sizes)`` and then given the grader's
+weights and biases, so Nielsen's original constructor works too.
+"""
+import time
+
+import numpy as np
+import pytest
+
+from autograder.checks import assert_close, assert_unchanged, describe, float_result
+from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_differences, forward, pairs,
+                                       random_net, sigmoid)
+from autograder.proxy import Student, StudentError, Worker
+from autograder.sandbox import Limits
+from autograder.wire import Pick
+
+FD_RTOL, FD_ATOL = 1e-7, 1e-10     # central differences are good to ~1e-10 here; a bug is off by >1e-2
+SUM_RTOL, SUM_ATOL = 1e-10, 1e-13  # a batch sum differs from a loop's only by rounding
+STEP_RTOL, STEP_ATOL = 1e-10, 1e-14
+
+# Square layers (4, 4) and a batch as wide as a layer catch a missing transpose or a wrong axis.
+BACKPROP_NETS = [[6, 3], [3, 4, 2], [4, 4, 4], [5, 6, 6, 3], [3, 5, 5, 5, 2]]
+BATCH_CASES = [([3, 4, 2], 1), ([3, 4, 2], 3), ([3, 4, 2], 7), ([4, 4, 4], 4), ([5, 4, 4], 4),
+               ([5, 6, 6, 3], 6), ([784, 30, 10], 10)]
+UPDATE_CASES = [([3, 4, 2], 1, 0.5), ([4, 4, 4], 5, 3.0), ([5, 6, 6, 3], 10, 0.1), ([3, 5, 5, 5, 2], 4, 1.0)]
+
+SPEED_NET, SPEED_BATCH = [784, 30, 10], 100
+SPEED_CALLS, SPEED_ROUNDS = 20, 5   # each timed run is 20 updates in one request; median of 5 runs
+SPEED_FULL, SPEED_HALF = 5.0, 2.5   # times faster than the per-example loop
+SPEED_SLACK = 1.5                   # ...or at most this much slower than the course's matrix form
+
+LEARN_NET, LEARN_BATCH, LEARN_ETA, LEARN_EPOCHS = [784, 30, 10], 10, 3.0, 5
+LEARN_SEED = 2024            # fixed so the grade does not depend on an unlucky initialisation
+LEARN_FULL, LEARN_PART = 0.85, 0.70
+LEARN_TIME_S = 60.0
+LEARN_VERIFIED_STEPS = 3
+
+
+# ---------------------------------------------------------------- trusted math
+def reference_backprop(weights, biases, x, y):
+    """BP1-BP4 for one example, in the plainest form."""
+    activations, zs = forward(weights, biases, x)
+    s = sigmoid(zs[-1])
+    delta = (activations[-1] - y) * s * (1 - s)
+    nabla_b, nabla_w = [None] * len(weights), [None] * len(weights)
+    for layer in range(len(weights) - 1, -1, -1):
+        nabla_b[layer] = delta
+        nabla_w[layer] = delta @ activations[layer].T
+        if layer > 0:
+            s = sigmoid(zs[layer - 1])
+            delta = (weights[layer].T @ delta) * s * (1 - s)
+    return nabla_b, nabla_w
+
+
+def per_example_sum(weights, biases, X, Y):
+    """The sum over columns of per-example gradients, by an explicit loop."""
+    total_b = [np.zeros_like(b) for b in biases]
+    total_w = [np.zeros_like(w) for w in weights]
+    for i in range(X.shape[1]):
+        nb, nw = reference_backprop(weights, biases, X[:, i:i + 1], Y[:, i:i + 1])
+        total_b = [t + g for t, g in zip(total_b, nb)]
+        total_w = [t + g for t, g in zip(total_w, nw)]
+    return total_b, total_w
+
+
+def sgd_step(weights, biases, X, Y, eta):
+    nabla_b, nabla_w = per_example_sum(weights, biases, X, Y)
+    m = X.shape[1]
+    return ([w - (eta / m) * g for w, g in zip(weights, nabla_w)],
+            [b - (eta / m) * g for b, g in zip(biases, nabla_b)])
+
+
+def random_examples(rng, sizes, m):
+    X = rng.uniform(0.0, 1.0, size=(sizes[0], m))
+    Y = rng.uniform(0.0, 1.0, size=(sizes[-1], m))
+    return X, Y
+
+
+# ---------------------------------------------------------------- talking to the submission
+def call_method(net, name, *args, return_args=False):
+    try:
+        return net.call(name, *args, return_args=return_args)
+    except StudentError as exc:
+        if f"has no attribute '{name}'" in str(exc):
+            raise AssertionError(f"Network has no method {name}: write it (see its docstring in network.py)") from None
+        raise
+
+
+def checked_arrays(value, like, what):
+    """A list of float arrays shaped like ``like`` (a list of arrays), as float64."""
+    if not isinstance(value, (list, tuple)) or len(value) != len(like):
+        raise AssertionError(f"{what}: expected a list of {len(like)} arrays, got {describe(value)}"
+                             + (f" of length {len(value)}" if isinstance(value, (list, tuple)) else ""))
+    return [float_result(v, ref, f"{what}[{i}]") for i, (v, ref) in enumerate(zip(value, like))]
+
+
+def checked_gradients(value, weights, biases, what):
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise AssertionError(f"{what}: expected a pair (nabla_b, nabla_w), got {describe(value)}")
+    return checked_arrays(value[0], biases, f"{what} nabla_b"), checked_arrays(value[1], weights, f"{what} nabla_w")
+
+
+def assert_lists_close(got, expected, what, rtol, atol):
+    for i, (g, e) in enumerate(zip(got, expected)):
+        assert_close(g, e, f"{what}[{i}]", rtol, atol)
+
+
+def fetch_parameters(net, weights, biases, what):
+    return (checked_arrays(net.get("weights"), weights, f"{what}: weights"),
+            checked_arrays(net.get("biases"), biases, f"{what}: biases"))
+
+
+def assert_step(net, weights, biases, X, Y, eta, what, fetched=None):
+    """After update_mini_batch: the change in every array is -(eta/m) * sum of gradients."""
+    if fetched is None:
+        fetched = net.get("weights"), net.get("biases")
+    new_w = checked_arrays(fetched[0], weights, f"{what}: weights")
+    new_b = checked_arrays(fetched[1], biases, f"{what}: biases")
+    expected_w, expected_b = sgd_step(weights, biases, X, Y, eta)
+    for name, got, old, expected in (("weights", new_w, weights, expected_w), ("biases", new_b, biases, expected_b)):
+        for i, (g, o, e) in enumerate(zip(got, old, expected)):
+            if np.array_equal(g, o):
+                raise AssertionError(f"{what}: {name}[{i}] did not change; update both weights and biases")
+            assert_close(g - o, e - o, f"{what}: the step on {name}[{i}]", STEP_RTOL, STEP_ATOL)
+    return new_w, new_b
+
+
+def net_text(sizes):
+    return f"a {sizes} network"
+
+
+# ---------------------------------------------------------------- sigmoid_prime
+@pytest.mark.item("sigmoid_prime")
+@pytest.mark.parametrize("shape", [(), (7, 1), (5, 5), (3, 8)])
+def test_sigmoid_prime_matches_central_differences(student, rng, shape):
+    z = rng.uniform(-6.0, 6.0, size=shape)
+    z = np.float64(z) if shape == () else z
+    what = f"sigmoid_prime on {'a scalar' if shape == () else f'a {shape} array'}"
+    got = float_result(student.sigmoid_prime(z), z, what)
+    expected = (sigmoid(z + FD_STEP) - sigmoid(z - FD_STEP)) / (2 * FD_STEP)
+    assert_close(got, expected, f"{what} vs central differences", 1e-7, atol=1e-12)
+
+
+@pytest.mark.item("sigmoid_prime")
+def test_sigmoid_prime_at_zero(student):
+    got = float_result(student.sigmoid_prime(0.0), 0.0, "sigmoid_prime(0.0)")
+    assert abs(got - 0.25) < 1e-15, f"sigmoid_prime(0.0) should be 0.25, got {got!r}"
+
+
+# ---------------------------------------------------------------- backprop
+@pytest.mark.item("backprop")
+@pytest.mark.parametrize("sizes", BACKPROP_NETS, ids=lambda s: "-".join(map(str, s)))
+def test_backprop_matches_finite_differences(student, rng, sizes):
+    weights, biases = random_net(rng, sizes)
+    X, Y = random_examples(rng, sizes, 1)
+    net = build_network(student, weights, biases)
+    result = call_method(net, "backprop", X, Y, return_args=True)
+    what = f"backprop on {net_text(sizes)}"
+    assert_unchanged(X, result.args[0], f"{what} (x)")
+    nabla_b, nabla_w = checked_gradients(result.value, weights, biases, what)
+    fd_b, fd_w = finite_differences(weights, biases, X, Y)
+    assert_lists_close(nabla_w, fd_w, f"{what}: nabla_w vs finite differences, layer", FD_RTOL, FD_ATOL)
+    assert_lists_close(nabla_b, fd_b, f"{what}: nabla_b vs finite differences, layer", FD_RTOL, FD_ATOL)
+
+
+@pytest.mark.item("backprop")
+def test_backprop_leaves_the_network_alone(student, rng):
+    sizes = [4, 4, 4]
+    weights, biases = random_net(rng, sizes)
+    X, Y = random_examples(rng, sizes, 1)
+    net = build_network(student, weights, biases)
+    call_method(net, "backprop", X, Y)
+    after_w, after_b = fetch_parameters(net, weights, biases, "after backprop")
+    for name, got, before in (("weights", after_w, weights), ("biases", after_b, biases)):
+        for g, b in zip(got, before):
+            assert_unchanged(b, g, f"backprop changed the network's {name}")
+
+
+# ---------------------------------------------------------------- backprop_batch
+@pytest.mark.item("backprop_batch")
+@pytest.mark.parametrize("sizes,m", BATCH_CASES, ids=lambda v: "-".join(map(str, v)) if isinstance(v, list) else f"m{v}")
+def test_backprop_batch_is_the_sum_of_per_example_gradients(student, rng, sizes, m):
+    weights, biases = random_net(rng, sizes)
+    X, Y = random_examples(rng, sizes, m)
+    net = build_network(student, weights, biases)
+    result = call_method(net, "backprop_batch", X, Y, return_args=True)
+    what = f"backprop_batch on {net_text(sizes)} with a batch of {m}"
+    assert_unchanged(X, result.args[0], f"{what} (X)")
+    assert_unchanged(Y, result.args[1], f"{what} (Y)")
+    nabla_b, nabla_w = checked_gradients(result.value, weights, biases, what)
+    sum_b, sum_w = per_example_sum(weights, biases, X, Y)
+    assert_lists_close(nabla_w, sum_w, f"{what}: nabla_w vs the sum over examples, layer", SUM_RTOL, SUM_ATOL)
+    assert_lists_close(nabla_b, sum_b, f"{what}: nabla_b vs the sum over examples, layer", SUM_RTOL, SUM_ATOL)
+
+
+# ---------------------------------------------------------------- update_mini_batch
+@pytest.mark.item("update_mini_batch")
+@pytest.mark.parametrize("sizes,m,eta", UPDATE_CASES, ids=lambda v: "-".join(map(str, v)) if isinstance(v, list) else str(v))
+def test_update_mini_batch_applies_the_rule(student, rng, sizes, m, eta):
+    weights, biases = random_net(rng, sizes)
+    X, Y = random_examples(rng, sizes, m)
+    net = build_network(student, weights, biases)
+    call_method(net, "update_mini_batch", pairs(X, Y), eta)
+    assert_step(net, weights, biases, X, Y, eta, f"update_mini_batch on {net_text(sizes)}, m={m}, eta={eta}")
+
+
+# ---------------------------------------------------------------- speed
+@pytest.fixture(scope="module")
+def measured():
+    return {}  # one measurement per grading run, shared by the checks of an item
+
+
+# What the student's update is timed against, run in a worker of its own (one BLAS
+# thread, same protocol) so that both sides are timed alike: Nielsen's per-example
+# update_mini_batch, and the course's matrix form, which shows what this machine
+# can do (on a slow or busy machine even a perfect matrix form may not reach 5x).
+BASELINES = """
+import numpy as np
+
+
+def sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+class LoopNetwork:
+    def __init__(self, weights, biases):
+        self.weights, self.biases = weights, biases
+
+    def update_mini_batch(self, mini_batch, eta):
+        nabla_b = [np.zeros(b.shape) for b in self.biases]
+        nabla_w = [np.zeros(w.shape) for w in self.weights]
+        for x, y in mini_batch:
+            delta_nabla_b, delta_nabla_w = self.backprop(x, y)
+            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
+            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
+        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
+
+    def backprop(self, x, y):
+        activation, activations, zs = x, [x], []
+        for b, w in zip(self.biases, self.weights):
+            zs.append(np.dot(w, activation) + b)
+            activation = sigmoid(zs[-1])
+            activations.append(activation)
+        return self.backward(activations, y)
+
+    def backward(self, activations, y):
+        nabla_b, nabla_w = [None] * len(self.biases), [None] * len(self.weights)
+        s = activations[-1]
+        delta = (activations[-1] - y) * s * (1 - s)
+        nabla_b[-1], nabla_w[-1] = delta.sum(axis=1, keepdims=True), np.dot(delta, activations[-2].T)
+        for l in range(2, len(self.weights) + 1):
+            s = activations[-l]
+            delta = np.dot(self.weights[-l + 1].T, delta) * s * (1 - s)
+            nabla_b[-l], nabla_w[-l] = delta.sum(axis=1, keepdims=True), np.dot(delta, activations[-l - 1].T)
+        return nabla_b, nabla_w
+
+
+class MatrixNetwork(LoopNetwork):
+    def update_mini_batch(self, mini_batch, eta):
+        X = np.hstack([x for x, _ in mini_batch])
+        Y = np.hstack([y for _, y in mini_batch])
+        nabla_b, nabla_w = self.backprop(X, Y)
+        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
+        self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
+"""
+
+
+def batch_gradients(weights, biases, X, Y):
+    """The summed gradients of a batch in matrix form (checked equal to per_example_sum by the course's tests)."""
+    activations, zs = forward(weights, biases, X)
+    s = activations[-1]
+    delta = (s - Y) * s * (1 - s)
+    nabla_b, nabla_w = [None] * len(weights), [None] * len(weights)
+    for layer in range(len(weights) - 1, -1, -1):
+        nabla_b[layer] = delta.sum(axis=1, keepdims=True)
+        nabla_w[layer] = delta @ activations[layer].T
+        if layer > 0:
+            s = activations[layer]
+            delta = (weights[layer].T @ delta) * s * (1 - s)
+    return nabla_b, nabla_w
+
+
+def timed_steps(net, data, batches, etas):
+    """Seconds for a run of updates (one request) plus reading the weights back.
+
+    Reading back is inside the timed region, so work deferred to later (a lazy
+    property, a background thread) is timed too.
+    """
+    start = time.perf_counter()
+    net.call_many("update_mini_batch", [((Pick(data, b), eta), {}) for b, eta in zip(batches, etas)])
+    fetched = net.get("weights"), net.get("biases")
+    return time.perf_counter() - start, fetched
+
+
+def measure_speed(student, rng):
+    """Median seconds per update for the student, the per-example loop and the matrix reference.
+
+    Mini-batches and eta are drawn at random for every update, so nothing can be
+    computed ahead; every timed run is checked against the rule.
+    """
+    weights, biases = random_net(rng, SPEED_NET)
+    n = 2000
+    X, _ = random_examples(rng, SPEED_NET, n)
+    Y = np.eye(SPEED_NET[-1])[:, rng.integers(0, SPEED_NET[-1], n)]
+    examples = pairs(X, Y)
+    baseline_worker = Worker({"baselines.py": BASELINES.encode()}, Limits())
+    try:
+        baseline = Student(lambda: baseline_worker, "baselines")
+        loop_data = baseline.store(examples)
+        data = student.store(examples)
+        net = build_network(student, weights, biases)
+        what = f"update_mini_batch on {net_text(SPEED_NET)} with a mini-batch of {SPEED_BATCH}"
+        times = {"student": [], "loop": [], "matrix": []}
+        for r in range(SPEED_ROUNDS + 1):  # the first round warms up and is not counted
+            batches = [rng.choice(n, size=SPEED_BATCH, replace=False) for _ in range(SPEED_CALLS)]
+            etas = [float(eta) for eta in rng.uniform(0.05, 0.2, SPEED_CALLS)]
+            for kind in ("loop", "matrix"):
+                reference = baseline.new(kind.capitalize() + "Network", weights, biases)
+                times[kind].append(timed_steps(reference, loop_data, batches, etas)[0])
+            net.set("weights", weights)
+            net.set("biases", biases)
+            seconds, fetched = timed_steps(net, data, batches, etas)
+            times["student"].append(seconds)
+            expected_w, expected_b = weights, biases
+            for batch, eta in zip(batches, etas):
+                nabla_b, nabla_w = batch_gradients(expected_w, expected_b, X[:, batch], Y[:, batch])
+                expected_w = [w - (eta / SPEED_BATCH) * g for w, g in zip(expected_w, nabla_w)]
+                expected_b = [b - (eta / SPEED_BATCH) * g for b, g in zip(expected_b, nabla_b)]
+            # Speed counts only for correct updates: every timed run is checked.
+            got_w = checked_arrays(fetched[0], weights, f"{what}: weights")
+            got_b = checked_arrays(fetched[1], biases, f"{what}: biases")
+            for name, got, start, expected in (("weights", got_w, weights, expected_w),
+                                               ("biases", got_b, biases, expected_b)):
+                assert_lists_close([g - s for g, s in zip(got, start)], [e - s for e, s in zip(expected, start)],
+                                   f"{what}: while timed, {SPEED_CALLS} updates in a row changed {name}", 1e-8, 1e-13)
+    finally:
+        baseline_worker.close()
+    return {kind: float(np.median(t[1:])) / SPEED_CALLS for kind, t in times.items()}
+
+
+@pytest.mark.item("speed")
+@pytest.mark.parametrize("needed", [SPEED_HALF, SPEED_FULL], ids=["half", "full"])
+def test_update_mini_batch_beats_the_per_example_loop(student, rng, measured, note, needed):
+    if "speed" not in measured:
+        try:
+            measured["speed"] = measure_speed(student, rng)
+        except (AssertionError, StudentError) as exc:
+            measured["speed"] = exc
+    if isinstance(measured["speed"], Exception):
+        raise measured["speed"]
+    t = measured["speed"]
+    ratio, machine = t["loop"] / t["student"], t["loop"] / t["matrix"]
+    note(f"measured per update: yours {t['student'] * 1e3:.2f} ms, per-example loop {t['loop'] * 1e3:.2f} ms "
+         f"({ratio:.1f}x), course matrix form {t['matrix'] * 1e3:.2f} ms ({machine:.1f}x)")
+    # On a machine where even the course's matrix form cannot reach the ratio, being as
+    # fast as it (within SPEED_SLACK) is what "vectorised" means.
+    within = t["student"] <= SPEED_SLACK * t["matrix"] * (SPEED_FULL / needed)
+    assert ratio >= needed or within, (
+        f"update_mini_batch on {net_text(SPEED_NET)} with a mini-batch of {SPEED_BATCH} took "
+        f"{t['student'] * 1e3:.2f} ms, the per-example loop {t['loop'] * 1e3:.2f} ms (median of {SPEED_ROUNDS} "
+        f"runs of {SPEED_CALLS} updates): {ratio:.1f}x faster, {needed:g}x needed for this part. Compute the "
+        f"whole mini-batch at once with backprop_batch (matrices whose columns are examples, no loop over examples)")
+
+
+# ---------------------------------------------------------------- learning
+def train_on_mnist(student):
+    try:
+        import mnist_loader
+        X_train, y_train, X_test, y_test = mnist_loader.load_course_subset()
+    except ImportError:
+        pytest.skip("not graded: the course's mnist_loader is not installed on this grading machine")
+    except mnist_loader.MnistError as exc:
+        pytest.skip(f"not graded: MNIST is not available on this grading machine ({str(exc).splitlines()[0]}); "
+                    f"it will be graded where the data is")
+    rng = np.random.default_rng(LEARN_SEED)
+    weights, biases = random_net(rng, LEARN_NET)
+    Y_train = mnist_loader.one_hot(y_train)
+    data = student.store(pairs(X_train, Y_train))
+    net = build_network(student, weights, biases)
+    n = X_train.shape[1]
+    steps = LEARN_EPOCHS * (n // LEARN_BATCH)
+    verified = set(rng.choice(steps, size=LEARN_VERIFIED_STEPS, replace=False).tolist())
+    start, step = time.monotonic(), 0
+    for epoch in range(LEARN_EPOCHS):
+        order = rng.permutation(n)
+        for k in range(0, n, LEARN_BATCH):
+            batch = order[k:k + LEARN_BATCH]
+            if step in verified:
+                before_w, before_b = fetch_parameters(net, weights, biases, "during training")
+            call_method(net, "update_mini_batch", Pick(data, batch), LEARN_ETA)
+            if step in verified:
+                assert_step(net, before_w, before_b, X_train[:, batch], Y_train[:, batch], LEARN_ETA,
+                            f"training step {step} on MNIST")
+            step += 1
+            if time.monotonic() - start > LEARN_TIME_S:
+                raise AssertionError(f"training on MNIST did not finish in {LEARN_TIME_S:g} s "
+                                     f"({step} of {steps} mini-batches); make update_mini_batch faster")
+    final_w, final_b = fetch_parameters(net, weights, biases, "after training")
+    return accuracy(final_w, final_b, X_test, y_test), time.monotonic() - start
+
+
+@pytest.mark.item("learning")
+@pytest.mark.parametrize("needed", [LEARN_PART, LEARN_FULL], ids=["part", "full"])
+def test_training_on_mnist_reaches_held_out_accuracy(student, measured, note, needed):
+    if "learning" not in measured:
+        try:
+            measured["learning"] = train_on_mnist(student)
+        except (AssertionError, StudentError, pytest.skip.Exception) as exc:
+            measured["learning"] = exc
+    if isinstance(measured["learning"], BaseException):
+        raise measured["learning"]
+    accuracy, seconds = measured["learning"]
+    note(f"measured: {accuracy:.1%} held out after {LEARN_EPOCHS} epochs in {seconds:.1f} s "
+         f"(full credit from {LEARN_FULL:.0%})")
+    assert accuracy >= needed, (
+        f"after {LEARN_EPOCHS} epochs of SGD on 8,000 MNIST images ({net_text(LEARN_NET)}, mini-batch "
+        f"{LEARN_BATCH}, eta {LEARN_ETA:g}, {seconds:.1f} s) the held-out accuracy is {accuracy:.1%}; "
+        f"{needed:.0%} needed for this part")
