@@ -6,8 +6,9 @@ MD5 sums before use. ``mnist.pkl.gz`` has no published checksum, so it is read
 with an unpickler that can only rebuild NumPy arrays (never run code) and its
 shapes and value ranges are checked.
 
-Where it looks, in order: the folder you pass, ``$MNIST_DIR``, ``data/mnist``
-in the course repository, and ``../shared/data/mnist`` beside it.
+Where it looks, in order: the folder you pass, then ``$MNIST_DIR`` if it is set
+(and then nowhere else), else ``data/mnist`` in the course repository and
+``../shared/data/mnist`` beside it.
 
 The course subset, used by lectures, demos and the hw2 grader alike, is the
 10,000-image MNIST test set split into 8,000 training images (the first
@@ -19,6 +20,7 @@ Command line::
     python -m mnist_loader download [--dest DIR] [--format idx|pkl]
 """
 import argparse
+import codecs
 import gzip
 import hashlib
 import io
@@ -54,7 +56,7 @@ class MnistError(Exception):
 def search_dirs(data_dir=None):
     dirs = [Path(data_dir)] if data_dir else []
     if os.environ.get("MNIST_DIR"):
-        dirs.append(Path(os.environ["MNIST_DIR"]))
+        return dirs + [Path(os.environ["MNIST_DIR"])]
     return dirs + [REPO / "data" / "mnist", REPO.parent / "shared" / "data" / "mnist"]
 
 
@@ -101,22 +103,32 @@ def read_idx(path):
     return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
 
 
-_RECONSTRUCT = np.zeros(1).__reduce__()[0]  # numpy's array-rebuilding function, wherever it lives
+def _frombuffer(buffer, dtype, shape, order):
+    return np.frombuffer(buffer, dtype=dtype).reshape(shape, order=order)
 
 
 class _ArraysOnly(pickle.Unpickler):
-    """Rebuilds NumPy arrays and tuples and refuses everything else (no code runs)."""
+    """Rebuilds NumPy arrays and tuples and refuses everything else (no code runs).
 
+    Accepts pickles written by Python 2 (Nielsen's file) and by Python 3 with any protocol.
+    """
+
+    SAFE = {"_reconstruct": np.zeros(1).__reduce__()[0],  # numpy's array-rebuilding function
+            "_frombuffer": _frombuffer, "ndarray": np.ndarray, "dtype": np.dtype, "encode": codecs.encode}
     ALLOWED = {("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
-               ("numpy", "ndarray"), ("numpy", "dtype")}
+               ("numpy.core.numeric", "_frombuffer"), ("numpy._core.numeric", "_frombuffer"),
+               ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode")}
 
     def find_class(self, module, name):
         if (module, name) in self.ALLOWED:
-            return getattr(np, name) if module == "numpy" else _RECONSTRUCT
+            return self.SAFE[name]
         raise MnistError(f"{PICKLE_FILE} holds an object of type {module}.{name}: refused (not MNIST)")
 
 
-def read_pickle(path):
+PICKLE_SIZES = (50000, 10000, 10000)
+
+
+def read_pickle(path, sizes=None):
     """Nielsen's mnist.pkl.gz: ((train_x, train_y), (valid_x, valid_y), (test_x, test_y)),
     images (n, 784) float32 in [0, 1], labels (n,) ints; shapes and ranges are checked."""
     try:
@@ -127,7 +139,7 @@ def read_pickle(path):
     except Exception as exc:
         raise MnistError(f"{path} is damaged ({type(exc).__name__}: {exc}). "
                          f"Delete it and run `{DOWNLOAD_HINT} --format pkl`.") from None
-    sizes = (50000, 10000, 10000)
+    sizes = sizes or PICKLE_SIZES
     ok = isinstance(splits, tuple) and len(splits) == 3
     for (size, split) in zip(sizes, splits if ok else ()):
         x, y = split if isinstance(split, tuple) and len(split) == 2 else (None, None)
@@ -135,17 +147,24 @@ def read_pickle(path):
         ok = ok and isinstance(y, np.ndarray) and y.shape == (size,) and y.dtype.kind in "iu"
         ok = ok and float(x.min()) >= 0.0 and float(x.max()) <= 1.0 and int(y.min()) >= 0 and int(y.max()) <= 9
     if not ok:
-        raise MnistError(f"{path} does not have the layout of Nielsen's mnist.pkl.gz (50k/10k/10k images of 784)")
+        raise MnistError(f"{path} does not have the layout of Nielsen's mnist.pkl.gz "
+                         f"({'/'.join(map(str, sizes))} images of 784 pixels in [0, 1])")
     return splits
 
 
-def load_test_set(data_dir=None):
-    """The 10,000 MNIST test images as (images (10000, 784) float64 in [0, 1], labels (10000,) int)."""
+def load_test_set(data_dir=None, as_bytes=False):
+    """The 10,000 MNIST test images as (images (10000, 784) float64 in [0, 1], labels (10000,) int).
+
+    With ``as_bytes`` the images are the raw uint8 pixels (0 to 255; IDX files only).
+    """
     folder = find_data_dir(data_dir)
     if all((folder / n).is_file() for n in list(IDX_FILES)[2:]):
-        images = read_idx(folder / "t10k-images-idx3-ubyte.gz").reshape(-1, 784) / 255.0
+        images = read_idx(folder / "t10k-images-idx3-ubyte.gz").reshape(-1, 784)
+        images = images if as_bytes else images / 255.0
         labels = read_idx(folder / "t10k-labels-idx1-ubyte.gz").astype(np.int64)
     else:
+        if as_bytes:
+            raise MnistError(f"{folder} holds mnist.pkl.gz, whose images are floats; raw bytes need the IDX files")
         images, labels = read_pickle(folder / PICKLE_FILE)[2]
         images, labels = images.astype(np.float64), labels.astype(np.int64)
     if images.shape != (10000, 784) or labels.shape != (10000,):
@@ -153,10 +172,11 @@ def load_test_set(data_dir=None):
     return images, labels
 
 
-def load_course_subset(data_dir=None):
+def load_course_subset(data_dir=None, as_bytes=False):
     """The course's split of the test set, as arrays with one example per column:
-    (X_train (784, 8000), labels_train (8000,), X_held_out (784, 2000), labels_held_out (2000,))."""
-    images, labels = load_test_set(data_dir)
+    (X_train (784, 8000), labels_train (8000,), X_held_out (784, 2000), labels_held_out (2000,)).
+    ``as_bytes``: uint8 pixels instead of floats in [0, 1] (see load_test_set)."""
+    images, labels = load_test_set(data_dir, as_bytes)
     X = np.ascontiguousarray(images.T)
     return X[:, :N_TRAIN], labels[:N_TRAIN], X[:, N_TRAIN:], labels[N_TRAIN:]
 

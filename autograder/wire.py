@@ -40,6 +40,21 @@ class Ref:
         return f"<{self.type_name} object in the worker #{self.ref_id}>"
 
 
+class ColumnPairs:
+    """A data set sent as two arrays and received as Nielsen's list of (x, y) column pairs.
+
+    ``X`` (n_in, m) and ``Y`` (n_out, m) travel as two arrays (fast); the other
+    side gets ``[(X[:, i:i+1], Y[:, i:i+1]) for i in range(m)]``, each a float64
+    copy. Images can travel as bytes: with ``x_divisor`` the other side uses
+    ``X / x_divisor``, bit for bit what the sender computes from the same bytes.
+    """
+
+    def __init__(self, X, Y, x_divisor=1.0):
+        self.X = np.asarray(X)
+        self.Y = np.asarray(Y)
+        self.x_divisor = float(x_divisor)
+
+
 class Pick:
     """Some items of a list stored in the worker (``student.store``), picked by index.
 
@@ -113,6 +128,8 @@ def encode(value, depth=0, refs=None):
         return {"t": "dict", "v": {k: encode(v, depth + 1, refs) for k, v in value.items()}}
     if isinstance(value, Ref):
         return {"t": "ref", "id": value.ref_id}
+    if isinstance(value, ColumnPairs):
+        return {"t": "pairs", "x": _array_to_b64(value.X), "y": _array_to_b64(value.Y), "div": value.x_divisor}
     if isinstance(value, Pick):
         return {"t": "pick", "id": value.ref_id, "idx": value.indices}
     if isinstance(value, FunctionSpec):
@@ -169,6 +186,12 @@ def decode(data, depth=0, resolve=None):
         if resolve is not None:
             return resolve("ref", data["id"])
         return Ref(data["id"], data.get("type", "object"))
+    if tag == "pairs":
+        X, Y, divisor = _b64_to_array(data.get("x")), _b64_to_array(data.get("y")), data.get("div", 1.0)
+        if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1] or type(divisor) is not float:
+            raise WireError("column pairs need two 2-d arrays with as many columns and a float divisor")
+        X, Y = X / divisor, Y.astype(np.float64)
+        return [(X[:, i:i + 1].copy(), Y[:, i:i + 1].copy()) for i in range(X.shape[1])]
     if tag == "pick" and resolve is not None:
         indices = data.get("idx")
         if type(data.get("id")) is not int or not isinstance(indices, list) or any(type(i) is not int for i in indices):

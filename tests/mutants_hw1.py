@@ -6,6 +6,8 @@ scores below full while every other item keeps full marks.
 """
 from pathlib import Path
 
+from mutation import apply_edits
+
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "hw1_activations" / "activations.py"
 
 SIG = "    s = sigmoid(z)\n    return s * (1.0 - s)"
@@ -56,10 +58,4 @@ MUTANTS = {
 
 
 def mutant_source(name):
-    _, edits = MUTANTS[name]
-    text = REFERENCE.read_text()
-    for old, new in edits:
-        if text.count(old) != 1:
-            raise ValueError(f"mutant {name}: the text to replace must occur exactly once in the reference")
-        text = text.replace(old, new)
-    return text
+    return apply_edits(REFERENCE.read_text(), MUTANTS[name][1], name)

@@ -18,7 +18,7 @@ from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_
                                        random_net, sigmoid)
 from autograder.proxy import Student, StudentError, Worker
 from autograder.sandbox import Limits
-from autograder.wire import Pick
+from autograder.wire import ColumnPairs, Pick
 
 FD_RTOL, FD_ATOL = 1e-7, 1e-10     # central differences are good to ~1e-10 here; a bug is off by >1e-2
 SUM_RTOL, SUM_ATOL = 1e-10, 1e-13  # a batch sum differs from a loop's only by rounding
@@ -309,7 +309,7 @@ def measure_speed(student, rng):
     n = 2000
     X, _ = random_examples(rng, SPEED_NET, n)
     Y = np.eye(SPEED_NET[-1])[:, rng.integers(0, SPEED_NET[-1], n)]
-    examples = pairs(X, Y)
+    examples = ColumnPairs(X, Y)
     baseline_worker = Worker({"baselines.py": BASELINES.encode()}, Limits())
     try:
         baseline = Student(lambda: baseline_worker, "baselines")
@@ -373,35 +373,45 @@ def test_update_mini_batch_beats_the_per_example_loop(student, rng, measured, no
 def train_on_mnist(student):
     try:
         import mnist_loader
-        X_train, y_train, X_test, y_test = mnist_loader.load_course_subset()
     except ImportError:
         pytest.skip("not graded: the course's mnist_loader is not installed on this grading machine")
+    try:
+        try:  # raw bytes travel 8x faster; mnist.pkl.gz only has floats
+            pixels, y_train, X_test, y_test = mnist_loader.load_course_subset(as_bytes=True)
+            divisor = 255.0
+        except mnist_loader.MnistError:
+            pixels, y_train, X_test, y_test = mnist_loader.load_course_subset()
+            divisor = 1.0
     except mnist_loader.MnistError as exc:
         pytest.skip(f"not graded: MNIST is not available on this grading machine ({str(exc).splitlines()[0]}); "
                     f"it will be graded where the data is")
     rng = np.random.default_rng(LEARN_SEED)
     weights, biases = random_net(rng, LEARN_NET)
+    X_train, X_test = pixels / divisor, X_test / divisor  # what the worker computes from the same data
     Y_train = mnist_loader.one_hot(y_train)
-    data = student.store(pairs(X_train, Y_train))
+    data = student.store(ColumnPairs(pixels, Y_train.astype(np.uint8), x_divisor=divisor))
     net = build_network(student, weights, biases)
     n = X_train.shape[1]
-    steps = LEARN_EPOCHS * (n // LEARN_BATCH)
-    verified = set(rng.choice(steps, size=LEARN_VERIFIED_STEPS, replace=False).tolist())
+    batches = [order[k:k + LEARN_BATCH] for order in (rng.permutation(n) for _ in range(LEARN_EPOCHS))
+               for k in range(0, n, LEARN_BATCH)]
+    # The first step, so that a wrong update stops at once, and some drawn at random.
+    verified = {0} | set(rng.choice(len(batches), size=LEARN_VERIFIED_STEPS, replace=False).tolist())
     start, step = time.monotonic(), 0
-    for epoch in range(LEARN_EPOCHS):
-        order = rng.permutation(n)
-        for k in range(0, n, LEARN_BATCH):
-            batch = order[k:k + LEARN_BATCH]
-            if step in verified:
-                before_w, before_b = fetch_parameters(net, weights, biases, "during training")
-            call_method(net, "update_mini_batch", Pick(data, batch), LEARN_ETA)
-            if step in verified:
-                assert_step(net, before_w, before_b, X_train[:, batch], Y_train[:, batch], LEARN_ETA,
-                            f"training step {step} on MNIST")
+    while step < len(batches):
+        if step in verified:
+            before_w, before_b = fetch_parameters(net, weights, biases, "during training")
+            call_method(net, "update_mini_batch", Pick(data, batches[step]), LEARN_ETA)
+            assert_step(net, before_w, before_b, X_train[:, batches[step]], Y_train[:, batches[step]], LEARN_ETA,
+                        f"training step {step} on MNIST")
             step += 1
-            if time.monotonic() - start > LEARN_TIME_S:
-                raise AssertionError(f"training on MNIST did not finish in {LEARN_TIME_S:g} s "
-                                     f"({step} of {steps} mini-batches); make update_mini_batch faster")
+            continue
+        # Unverified steps go in runs of up to 100 per request: the protocol's cost is not the student's.
+        end = min([v for v in verified if v > step] + [step + 100, len(batches)])
+        net.call_many("update_mini_batch", [((Pick(data, b), LEARN_ETA), {}) for b in batches[step:end]])
+        step = end
+        if time.monotonic() - start > LEARN_TIME_S:
+            raise AssertionError(f"training on MNIST did not finish in {LEARN_TIME_S:g} s "
+                                 f"({step} of {len(batches)} mini-batches); make update_mini_batch faster")
     final_w, final_b = fetch_parameters(net, weights, biases, "after training")
     return accuracy(final_w, final_b, X_test, y_test), time.monotonic() - start
 

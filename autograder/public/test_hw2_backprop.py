@@ -11,7 +11,7 @@ import pytest
 
 from autograder.checks import assert_close, describe, float_result
 from autograder.network_checks import accuracy, build_network, finite_differences, pairs, random_net
-from autograder.wire import Pick
+from autograder.wire import ColumnPairs, Pick
 
 SIZES = [3, 4, 4, 2]  # square hidden layers: a forgotten transpose shows up
 
@@ -109,7 +109,7 @@ def test_two_epochs_on_part_of_mnist(student):
     rng = np.random.default_rng(4)
     X_train, Y_train = X_train[:, :2000], mnist_loader.one_hot(y_train[:2000])
     weights, biases = random_net(rng, [784, 30, 10])
-    data = student.store(pairs(X_train, Y_train))
+    data = student.store(ColumnPairs(X_train, Y_train))
     net = build_network(student, weights, biases)
     for epoch in range(2):
         order = rng.permutation(2000)
