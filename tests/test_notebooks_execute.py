@@ -47,32 +47,57 @@ def test_lecture_01_shows_the_graph_numbers():
     assert "df/dw1 = 20.0855   df/dw0 = 20.0855   df/dx = 40.1711" in text
 
 
+def test_lecture_02_shows_the_graph_bp_checks_and_learning():
+    text = outputs_text(execute(REPO / "lectures" / "02_backpropagation_and_minibatches.ipynb", REPO / "lectures"))
+    assert text.count("df/dw1 = 20.0855   df/dw0 = 20.0855   df/dx = 40.1711") == 2  # by hand and by the engine
+    assert "[4, 4, 4]  graph gradients vs central differences" in text and "same gradients: True" in text
+    if "epoch 5:" in text:  # MNIST present
+        final = float(text.split("epoch 5: ")[1].split("%")[0])
+        assert final > 85.0, text
+
+
+# Per assignment: a line the finished notebook prints, a line the untouched one prints, and its item count.
+NOTEBOOKS = {
+    "hw1_activations": ("PASS sigmoid_prime", "FIX  sigmoid_prime", 9),
+    "hw2_backprop": ("PASS backprop_batch", "FIX  backprop_batch", 6),
+}
+
+
 @pytest.mark.parametrize("folder", ["solutions", "assignments"])
-def test_hw1_notebook_runs_with_reference_and_with_stub(folder, tmp_path):
-    work = tmp_path / "hw1"
-    shutil.copytree(REPO / folder / "hw1_activations", work)
-    nb = execute(work / "hw1_activations.ipynb", work, allow_errors=folder == "assignments")
+@pytest.mark.parametrize("assignment_id", sorted(NOTEBOOKS))
+def test_assignment_notebook_runs_with_reference_and_with_stub(assignment_id, folder, tmp_path):
+    work = tmp_path / assignment_id
+    shutil.copytree(REPO / folder / assignment_id, work)
+    nb = execute(work / f"{assignment_id}.ipynb", work, allow_errors=folder == "assignments")
     text = outputs_text(nb)
     errors = [o.ename for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    passed, to_fix, items = NOTEBOOKS[assignment_id]
     if folder == "solutions":
-        assert "not implemented yet" not in text and "PASS sigmoid_prime" in text and not errors
+        assert "not implemented yet" not in text and passed in text and not errors, (text, errors)
     else:
         # Before any work, the lesson cells run and every grade cell turns red.
-        assert "not implemented yet" in text and "FIX  sigmoid_prime" in text
-        assert errors == ["PublicChecksFailed"] * 9
+        assert "not implemented yet" in text and to_fix in text
+        assert errors == ["PublicChecksFailed"] * items
 
 
-@pytest.mark.parametrize("folder,failed", [("solutions", 0), ("assignments", 9)])
-def test_nbgrader_validate_tells_the_truth(folder, failed, tmp_path):
+def test_every_assignment_notebook_is_exercised():
+    from autograder import assignments
+    assert set(NOTEBOOKS) == set(assignments.ASSIGNMENTS)
+
+
+@pytest.mark.parametrize("folder", ["solutions", "assignments"])
+@pytest.mark.parametrize("assignment_id", sorted(NOTEBOOKS))
+def test_nbgrader_validate_tells_the_truth(assignment_id, folder, tmp_path):
     """Students press Validate: it must fail on the stub and pass on finished work."""
     from nbgrader.validator import Validator
-    work = tmp_path / "hw1"
-    shutil.copytree(REPO / folder / "hw1_activations", work)
+    work = tmp_path / assignment_id
+    shutil.copytree(REPO / folder / assignment_id, work)
     os.environ["PATH"] = os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
     cwd = os.getcwd()
-    os.chdir(work)  # the notebook imports activations.py from its own folder
+    os.chdir(work)  # the notebook imports the student's module from its own folder
     try:
-        result = Validator().validate(str(work / "hw1_activations.ipynb"))
+        result = Validator().validate(str(work / f"{assignment_id}.ipynb"))
     finally:
         os.chdir(cwd)
+    failed = 0 if folder == "solutions" else NOTEBOOKS[assignment_id][2]
     assert len(result.get("failed", [])) == failed, result
