@@ -65,6 +65,13 @@ MUTANTS = {
         "            db, dw = self.backprop(x, y)\n"
         "            nabla_b = [n + d for n, d in zip(nabla_b, db)]\n"
         "            nabla_w = [n + d for n, d in zip(nabla_w, dw)]\n")]),
+    # right in every short test, wrong in a long run: only a full replay of training catches it
+    "update_gives_up_after_1000_calls": ({"learning"}, [(
+        "        step = eta / len(mini_batch)\n",
+        "        self.calls = getattr(self, 'calls', 0) + 1\n"
+        "        if self.calls > 1000:\n"
+        "            return\n"
+        "        step = eta / len(mini_batch)\n")]),
     # sigmoid_prime is used everywhere
     "sigmoid_prime_of_z_not_of_sigmoid": ({"sigmoid_prime", "backprop"} | BATCH_ITEMS, [
         ("    s = sigmoid(z)\n    return s * (1.0 - s)", "    return z * (1.0 - z)")]),

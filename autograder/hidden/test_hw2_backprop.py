@@ -40,6 +40,7 @@ LEARN_SEED = 2024            # fixed so the grade does not depend on an unlucky 
 LEARN_FULL, LEARN_PART = 0.85, 0.70
 LEARN_TIME_S = 60.0
 LEARN_VERIFIED_STEPS = 3
+LEARN_TRAJECTORY_RTOL = 1e-6  # correct submissions end within ~1e-11 of the replayed run
 
 
 # ---------------------------------------------------------------- trusted math
@@ -412,8 +413,22 @@ def train_on_mnist(student):
         if time.monotonic() - start > LEARN_TIME_S:
             raise AssertionError(f"training on MNIST did not finish in {LEARN_TIME_S:g} s "
                                  f"({step} of {len(batches)} mini-batches); make update_mini_batch faster")
+    seconds = time.monotonic() - start
     final_w, final_b = fetch_parameters(net, weights, biases, "after training")
-    return accuracy(final_w, final_b, X_test, y_test), time.monotonic() - start
+    # The whole run, replayed here: plain SGD from the same start on the same mini-batches
+    # ends within ~1e-11 of any correct submission, so no step can have been skipped or faked.
+    expected_w, expected_b = weights, biases
+    for batch in batches:
+        nabla_b, nabla_w = batch_gradients(expected_w, expected_b, X_train[:, batch], Y_train[:, batch])
+        expected_w = [w - (LEARN_ETA / len(batch)) * g for w, g in zip(expected_w, nabla_w)]
+        expected_b = [b - (LEARN_ETA / len(batch)) * g for b, g in zip(expected_b, nabla_b)]
+    for name, got, expected in (("weights", final_w, expected_w), ("biases", final_b, expected_b)):
+        for i, (g, e) in enumerate(zip(got, expected)):
+            drift = float(np.max(np.abs(g - e)) / np.max(np.abs(e)))
+            if not drift <= LEARN_TRAJECTORY_RTOL:
+                raise AssertionError(f"after training, {name}[{i}] differs from plain SGD on the same mini-batches "
+                                     f"by {drift:.1e} (relative); some step did not follow the rule")
+    return accuracy(final_w, final_b, X_test, y_test), seconds
 
 
 @pytest.mark.item("learning")
