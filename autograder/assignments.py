@@ -80,6 +80,21 @@ ASSIGNMENTS = {
             # Sending the MNIST subset to the worker once takes a few seconds.
             limits=Limits(call_timeout_s=20.0, total_s=150.0, cpu_time_s=150),
         ),
+        Assignment(
+            id="hw3_optimizers",
+            title="Optimizers exact to torch.optim: SGD, momentum, Nesterov, Adagrad, RMSprop, Adam",
+            modules=("optimizers.py",),
+            items=(
+                Item("sgd", 2, "plain SGD and L2 weight decay"),
+                Item("sgd_momentum", 3, "momentum, dampening and Nesterov"),
+                Item("adagrad", 2, "Adagrad with lr_decay, initial accumulator and eps"),
+                Item("rmsprop", 3, "RMSprop with momentum and centering"),
+                Item("adam", 3, "Adam with bias correction, weight decay and amsgrad"),
+                Item("in_place_and_state", 2, "in-place updates, state kept per parameter"),
+                Item("bad_arguments", 1, "ValueError for invalid arguments, as torch raises"),
+            ),
+            limits=Limits(call_timeout_s=10.0, total_s=120.0),
+        ),
     ]
 }
 

@@ -1,0 +1,240 @@
+"""Optimizers in NumPy with the semantics and defaults of PyTorch's torch.optim
+(assignment hw3_optimizers).
+
+    params = [W1, b1, W2, b2]              # NumPy float64 arrays, any shapes
+    opt = Adam(params, lr=1e-3)
+    for each step:
+        grads = [dW1, db1, dW2, db2]       # same shapes as params
+        opt.step(grads)                    # changes W1, b1, ... IN PLACE
+
+Rules every optimizer follows (as torch.optim does):
+- ``step`` updates each array of ``params`` in place (``p -= ...`` or ``p[...] = ...``), so the
+  caller's arrays change; never rebind them to new arrays.
+- State (momentum buffers, running averages, step counts) is kept per parameter array and
+  persists across steps; ``self.state[i]`` is a dict for ``params[i]``.
+- ``weight_decay`` is L2 regularisation added to the gradient, g <- g + weight_decay * p, before
+  anything else (not decoupled as in AdamW).
+- Invalid arguments raise ValueError in the constructor, as torch does.
+
+Each class documents its update rule; t counts steps from 1. Check your work with
+``python -m autograder check hw3_optimizers``.
+"""
+import numpy as np
+
+
+class Optimizer:
+    """Base class (given): holds the parameter list and one state dict per parameter."""
+
+    def __init__(self, params):
+        self.params = list(params)
+        if not self.params:
+            raise ValueError("optimizer got an empty parameter list")
+        for p in self.params:
+            if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
+                raise ValueError("parameters must be floating-point NumPy arrays")
+        self.state = [{} for _ in self.params]
+
+    def _check_grads(self, grads):
+        grads = list(grads)
+        if len(grads) != len(self.params) or any(g.shape != p.shape for g, p in zip(grads, self.params)):
+            raise ValueError("grads must match params in number and shapes")
+        return grads
+
+    def step(self, grads):
+        raise NotImplementedError
+
+
+class SGD(Optimizer):
+    """Stochastic gradient descent, optionally with momentum (torch.optim.SGD).
+
+        g = grad + weight_decay * p
+        if momentum != 0:
+            b = g                                         on the first step
+            b = momentum * b + (1 - dampening) * g        afterwards
+            g = g + momentum * b   if nesterov   else   g = b
+        p -= lr * g
+
+    ValueError: lr < 0, momentum < 0, weight_decay < 0, or nesterov without
+    momentum > 0 and dampening == 0.
+    """
+
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
+        super().__init__(params)
+        ### BEGIN SOLUTION
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if momentum < 0.0:
+            raise ValueError(f"Invalid momentum value: {momentum}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        ### END SOLUTION
+        self.lr, self.momentum, self.dampening = lr, momentum, dampening
+        self.weight_decay, self.nesterov = weight_decay, nesterov
+
+    def step(self, grads):
+        ### BEGIN SOLUTION
+        for p, grad, state in zip(self.params, self._check_grads(grads), self.state):
+            g = grad + self.weight_decay * p if self.weight_decay != 0 else grad.copy()
+            if self.momentum != 0:
+                if "momentum_buffer" not in state:
+                    state["momentum_buffer"] = g.copy()
+                else:
+                    buf = state["momentum_buffer"]
+                    buf *= self.momentum
+                    buf += (1 - self.dampening) * g
+                buf = state["momentum_buffer"]
+                g = g + self.momentum * buf if self.nesterov else buf
+            p -= self.lr * g
+        ### END SOLUTION
+
+
+class Adagrad(Optimizer):
+    """Adagrad (torch.optim.Adagrad).
+
+        g = grad + weight_decay * p
+        clr = lr / (1 + (t - 1) * lr_decay)
+        s += g * g                       (s starts at initial_accumulator_value)
+        p -= clr * g / (sqrt(s) + eps)
+
+    ValueError: lr, lr_decay, weight_decay, initial_accumulator_value or eps < 0.
+    """
+
+    def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
+        super().__init__(params)
+        ### BEGIN SOLUTION
+        for name, value in (("learning rate", lr), ("lr_decay value", lr_decay), ("weight_decay value", weight_decay),
+                            ("initial_accumulator_value", initial_accumulator_value), ("epsilon value", eps)):
+            if value < 0.0:
+                raise ValueError(f"Invalid {name}: {value}")
+        for p, state in zip(self.params, self.state):
+            state["step"] = 0
+            state["sum"] = np.full_like(p, initial_accumulator_value)
+        ### END SOLUTION
+        self.lr, self.lr_decay, self.weight_decay, self.eps = lr, lr_decay, weight_decay, eps
+
+    def step(self, grads):
+        ### BEGIN SOLUTION
+        for p, grad, state in zip(self.params, self._check_grads(grads), self.state):
+            state["step"] += 1
+            g = grad + self.weight_decay * p if self.weight_decay != 0 else grad
+            clr = self.lr / (1 + (state["step"] - 1) * self.lr_decay)
+            state["sum"] += g * g
+            p -= clr * g / (np.sqrt(state["sum"]) + self.eps)
+        ### END SOLUTION
+
+
+class RMSprop(Optimizer):
+    """RMSprop (torch.optim.RMSprop).
+
+        g = grad + weight_decay * p
+        v = alpha * v + (1 - alpha) * g * g                       (v starts at 0)
+        if centered:
+            m = alpha * m + (1 - alpha) * g                       (m starts at 0)
+            avg = sqrt(v - m * m) + eps
+        else:
+            avg = sqrt(v) + eps
+        if momentum > 0:
+            b = momentum * b + g / avg                            (b starts at 0)
+            p -= lr * b
+        else:
+            p -= lr * g / avg
+
+    ValueError: lr, eps, momentum, weight_decay or alpha < 0.
+    """
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
+        super().__init__(params)
+        ### BEGIN SOLUTION
+        for name, value in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
+                            ("weight_decay value", weight_decay), ("alpha value", alpha)):
+            if value < 0.0:
+                raise ValueError(f"Invalid {name}: {value}")
+        for p, state in zip(self.params, self.state):
+            state["square_avg"] = np.zeros_like(p)
+            if momentum > 0:
+                state["momentum_buffer"] = np.zeros_like(p)
+            if centered:
+                state["grad_avg"] = np.zeros_like(p)
+        ### END SOLUTION
+        self.lr, self.alpha, self.eps, self.weight_decay = lr, alpha, eps, weight_decay
+        self.momentum, self.centered = momentum, centered
+
+    def step(self, grads):
+        ### BEGIN SOLUTION
+        for p, grad, state in zip(self.params, self._check_grads(grads), self.state):
+            g = grad + self.weight_decay * p if self.weight_decay != 0 else grad
+            v = state["square_avg"]
+            v *= self.alpha
+            v += (1 - self.alpha) * g * g
+            if self.centered:
+                m = state["grad_avg"]
+                m *= self.alpha
+                m += (1 - self.alpha) * g
+                avg = np.sqrt(v - m * m) + self.eps
+            else:
+                avg = np.sqrt(v) + self.eps
+            if self.momentum > 0:
+                buf = state["momentum_buffer"]
+                buf *= self.momentum
+                buf += g / avg
+                p -= self.lr * buf
+            else:
+                p -= self.lr * g / avg
+        ### END SOLUTION
+
+
+class Adam(Optimizer):
+    """Adam (torch.optim.Adam), with L2 weight decay added to the gradient.
+
+        g = grad + weight_decay * p
+        m = beta1 * m + (1 - beta1) * g                 (m, v start at 0)
+        v = beta2 * v + (1 - beta2) * g * g
+        if amsgrad: v_max = max(v_max, v), and v_max replaces v below   (v_max starts at 0)
+        p -= (lr / (1 - beta1**t)) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+
+    ValueError: lr < 0, eps < 0, weight_decay < 0, or a beta outside [0, 1).
+    """
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
+        super().__init__(params)
+        ### BEGIN SOLUTION
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        for index, beta in enumerate(betas):
+            if not 0.0 <= beta < 1.0:
+                raise ValueError(f"Invalid beta parameter at index {index}: {beta}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        for p, state in zip(self.params, self.state):
+            state["step"] = 0
+            state["exp_avg"] = np.zeros_like(p)
+            state["exp_avg_sq"] = np.zeros_like(p)
+            if amsgrad:
+                state["max_exp_avg_sq"] = np.zeros_like(p)
+        ### END SOLUTION
+        self.lr, self.betas, self.eps = lr, tuple(betas), eps
+        self.weight_decay, self.amsgrad = weight_decay, amsgrad
+
+    def step(self, grads):
+        ### BEGIN SOLUTION
+        beta1, beta2 = self.betas
+        for p, grad, state in zip(self.params, self._check_grads(grads), self.state):
+            state["step"] += 1
+            t = state["step"]
+            g = grad + self.weight_decay * p if self.weight_decay != 0 else grad
+            m, v = state["exp_avg"], state["exp_avg_sq"]
+            m *= beta1
+            m += (1 - beta1) * g
+            v *= beta2
+            v += (1 - beta2) * g * g
+            if self.amsgrad:
+                np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+                v = state["max_exp_avg_sq"]
+            step_size = self.lr / (1 - beta1 ** t)
+            denom = np.sqrt(v) / np.sqrt(1 - beta2 ** t) + self.eps
+            p -= step_size * m / denom
+        ### END SOLUTION

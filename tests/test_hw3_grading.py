@@ -1,0 +1,55 @@
+"""The hw3 hidden suite gives the right grade: reference full, stub zero, every mutant short
+on the items it breaks, and the reference itself equal to torch.optim on recorded runs."""
+import pytest
+
+from conftest import REPO, grade_many, write_submission
+from mutants_hw3 import MUTANTS, REFERENCE, mutant_source
+
+ASSIGNMENT = "hw3_optimizers"
+STUB = REPO / "assignments" / ASSIGNMENT / "optimizers.py"
+
+
+@pytest.fixture(scope="session")
+def reports(tmp_path_factory):
+    root = tmp_path_factory.mktemp("hw3_submissions")
+    folders = [write_submission(root, "reference", {"optimizers.py": REFERENCE.read_text()}),
+               write_submission(root, "stub", {"optimizers.py": STUB.read_text()})]
+    for name in MUTANTS:
+        folders.append(write_submission(root, name, {"optimizers.py": mutant_source(name)}))
+    graded = grade_many(ASSIGNMENT, folders)
+    for name, (result, _) in graded.items():
+        assert result.returncode == 0, f"{name}: grading did not complete: {result.stderr}"
+    return {name: report for name, (_, report) in graded.items()}
+
+
+def lost(report):
+    return {i["name"] for i in report["items"] if i["score"] < i["max_score"]}
+
+
+def test_reference_scores_full(reports):
+    report = reports["reference"]
+    assert report["score"] == report["max_score"] == 16
+    assert all(i["checks_passed"] == i["checks_total"] > 0 for i in report["items"])
+
+
+def test_released_stub_scores_zero(reports):
+    assert reports["stub"]["score"] == 0
+
+
+def test_there_are_enough_mutants():
+    assert len(MUTANTS) >= 12
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_loses_the_items_it_breaks(reports, name):
+    must, may, _ = MUTANTS[name]
+    report = reports[name]
+    assert report["score"] < report["max_score"], f"{name} scored full marks"
+    feedback = {i["name"]: i["feedback"] for i in report["items"] if i["score"] < i["max_score"]}
+    assert must <= lost(report) <= must | may, feedback
+    assert all(feedback.values())
+
+
+def test_rebinding_is_explained(reports):
+    text = next(i["feedback"] for i in reports["sgd_rebinds_instead_of_updating_in_place"]["items"] if i["name"] == "sgd")
+    assert "in place" in text
