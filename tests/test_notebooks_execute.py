@@ -56,10 +56,19 @@ def test_lecture_02_shows_the_graph_bp_checks_and_learning():
         assert final > 85.0, text
 
 
+def test_lecture_03_compares_inits_l2_and_optimizers():
+    text = outputs_text(execute(REPO / "lectures" / "03_initialisation_regularisation_and_optimizers.ipynb",
+                                REPO / "lectures"))
+    assert "relu  He sqrt(2/n_in)" in text and "Rosenbrock Adam" in text
+    if "MNIST      Adam" in text:  # MNIST present
+        assert "lambda = 0.003" in text
+
+
 # Per assignment: a line the finished notebook prints, a line the untouched one prints, and its item count.
 NOTEBOOKS = {
     "hw1_activations": ("PASS sigmoid_prime", "FIX  sigmoid_prime", 9),
     "hw2_backprop": ("PASS backprop_batch", "FIX  backprop_batch", 6),
+    "hw3_optimizers": ("PASS adam", "FIX  adam", 7),
 }
 
 
