@@ -43,6 +43,23 @@ def grade_many(assignment, folders, *extra):
     return dict(zip([Path(f).name for f in folders], results))
 
 
+def grade_class(assignment, root, samples, mutants, mutant_source):
+    """Grade the reference, the released stub, the named sample submissions and every mutant.
+
+    Returns {name: report}; every grading must complete (exit 0).
+    """
+    from autograder import assignments
+    module = assignments.get(assignment).modules[0]
+    sources = {"reference": (REPO / "solutions" / assignment / module).read_text(),
+               "stub": (REPO / "assignments" / assignment / module).read_text()}
+    sources.update({name: (SUBMISSIONS / assignment / name / module).read_text() for name in samples})
+    sources.update({name: mutant_source(name) for name in mutants})
+    graded = grade_many(assignment, [write_submission(root, name, {module: text}) for name, text in sources.items()])
+    for name, (result, _) in graded.items():
+        assert result.returncode == 0, f"{name}: grading did not complete: {result.stderr}"
+    return {name: report for name, (_, report) in graded.items()}
+
+
 def item_scores(report):
     return {i["name"]: i["score"] for i in report["items"]}
 

@@ -5,27 +5,15 @@ a time, then each test reads its report.
 """
 import pytest
 
-from conftest import REPO, SUBMISSIONS, grade_many, item_scores, run_cli, write_submission
+from conftest import SUBMISSIONS, grade_class, item_scores, run_cli, write_submission
 from mutants_hw1 import MUTANTS, REFERENCE, mutant_source
 
 ASSIGNMENT = "hw1_activations"
-STUB = REPO / "assignments" / ASSIGNMENT / "activations.py"
 
 
 @pytest.fixture(scope="session")
 def reports(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hw1_submissions")
-    folders = [write_submission(root, "reference", {"activations.py": REFERENCE.read_text()}),
-               write_submission(root, "stub", {"activations.py": STUB.read_text()})]
-    for sample in ("partial", "subtle"):
-        folders.append(write_submission(root, sample, {
-            "activations.py": (SUBMISSIONS / ASSIGNMENT / sample / "activations.py").read_text()}))
-    for name in MUTANTS:
-        folders.append(write_submission(root, name, {"activations.py": mutant_source(name)}))
-    graded = grade_many(ASSIGNMENT, folders)
-    for name, (result, _) in graded.items():
-        assert result.returncode == 0, f"{name}: grading did not complete: {result.stderr}"
-    return {name: report for name, (_, report) in graded.items()}
+    return grade_class(ASSIGNMENT, tmp_path_factory.mktemp("hw1_submissions"), ('partial', 'subtle'), MUTANTS, mutant_source)
 
 
 def test_reference_scores_full(reports):

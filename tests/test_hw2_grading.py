@@ -6,28 +6,16 @@ time (as grade-all would on the CI machine), then each test reads its report.
 """
 import pytest
 
-from conftest import REPO, SUBMISSIONS, grade_many, item_scores, write_submission
-from mutants_hw2 import MUTANTS, REFERENCE, mutant_source
+from conftest import grade_class, item_scores
+from mutants_hw2 import MUTANTS, mutant_source
 
 ASSIGNMENT = "hw2_backprop"
-STUB = REPO / "assignments" / ASSIGNMENT / "network.py"
 MAX_SCORE = 15
 
 
 @pytest.fixture(scope="session")
 def reports(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hw2_submissions")
-    folders = [write_submission(root, "reference", {"network.py": REFERENCE.read_text()}),
-               write_submission(root, "stub", {"network.py": STUB.read_text()})]
-    for sample in ("nielsen", "partial"):
-        folders.append(write_submission(root, sample, {
-            "network.py": (SUBMISSIONS / ASSIGNMENT / sample / "network.py").read_text()}))
-    for name in MUTANTS:
-        folders.append(write_submission(root, name, {"network.py": mutant_source(name)}))
-    graded = grade_many(ASSIGNMENT, folders)
-    for name, (result, _) in graded.items():
-        assert result.returncode == 0, f"{name}: grading did not complete: {result.stderr}"
-    return {name: report for name, (_, report) in graded.items()}
+    return grade_class(ASSIGNMENT, tmp_path_factory.mktemp("hw2_submissions"), ('nielsen', 'partial'), MUTANTS, mutant_source)
 
 
 def lost(report):

@@ -2,24 +2,15 @@
 on the items it breaks, and the reference itself equal to torch.optim on recorded runs."""
 import pytest
 
-from conftest import REPO, grade_many, write_submission
-from mutants_hw3 import MUTANTS, REFERENCE, mutant_source
+from conftest import grade_class
+from mutants_hw3 import MUTANTS, mutant_source
 
 ASSIGNMENT = "hw3_optimizers"
-STUB = REPO / "assignments" / ASSIGNMENT / "optimizers.py"
 
 
 @pytest.fixture(scope="session")
 def reports(tmp_path_factory):
-    root = tmp_path_factory.mktemp("hw3_submissions")
-    folders = [write_submission(root, "reference", {"optimizers.py": REFERENCE.read_text()}),
-               write_submission(root, "stub", {"optimizers.py": STUB.read_text()})]
-    for name in MUTANTS:
-        folders.append(write_submission(root, name, {"optimizers.py": mutant_source(name)}))
-    graded = grade_many(ASSIGNMENT, folders)
-    for name, (result, _) in graded.items():
-        assert result.returncode == 0, f"{name}: grading did not complete: {result.stderr}"
-    return {name: report for name, (_, report) in graded.items()}
+    return grade_class(ASSIGNMENT, tmp_path_factory.mktemp("hw3_submissions"), (), MUTANTS, mutant_source)
 
 
 def lost(report):
