@@ -77,6 +77,11 @@ class GradingPlugin:
         return Student(lambda: self._worker_for(item_name), module)
 
     @pytest.fixture
+    def stop_student_code(self):
+        """stop_student_code(): end the current worker and everything it started (for timing baselines)."""
+        return self.close
+
+    @pytest.fixture
     def note(self, request):
         """note(text): a measurement shown in the item's feedback whether it passes or not."""
         tally = self.tallies[_item_of(request.node)]
