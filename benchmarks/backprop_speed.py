@@ -32,7 +32,6 @@ def main():
     if args.blas_threads:  # must be set before NumPy loads its BLAS
         for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
             os.environ[var] = str(args.blas_threads)
-    import numpy as np
     from tqdm import tqdm
 
     sys.path.insert(0, str(REPO))

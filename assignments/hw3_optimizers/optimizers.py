@@ -60,12 +60,15 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         super().__init__(params)
+        # Check the arguments (ValueError, as listed above); set up self.state[i] if you need it here.
         # YOUR CODE HERE
         raise NotImplementedError("not implemented yet")
         self.lr, self.momentum, self.dampening = lr, momentum, dampening
         self.weight_decay, self.nesterov = weight_decay, nesterov
 
     def step(self, grads):
+        # Walk zip(self.params, self._check_grads(grads), self.state): each parameter (to
+        # update in place), its gradient, and its state dict.
         # YOUR CODE HERE
         raise NotImplementedError("not implemented yet")
 
@@ -83,11 +86,14 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
         super().__init__(params)
+        # Check the arguments (ValueError, as listed above); set up self.state[i] if you need it here.
         # YOUR CODE HERE
         raise NotImplementedError("not implemented yet")
         self.lr, self.lr_decay, self.weight_decay, self.eps = lr, lr_decay, weight_decay, eps
 
     def step(self, grads):
+        # Walk zip(self.params, self._check_grads(grads), self.state): each parameter (to
+        # update in place), its gradient, and its state dict.
         # YOUR CODE HERE
         raise NotImplementedError("not implemented yet")
 
@@ -113,12 +119,15 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
         super().__init__(params)
+        # Check the arguments (ValueError, as listed above); set up self.state[i] if you need it here.
         # YOUR CODE HERE
         raise NotImplementedError("not implemented yet")
         self.lr, self.alpha, self.eps, self.weight_decay = lr, alpha, eps, weight_decay
         self.momentum, self.centered = momentum, centered
 
     def step(self, grads):
+        # Walk zip(self.params, self._check_grads(grads), self.state): each parameter (to
+        # update in place), its gradient, and its state dict.
         # YOUR CODE HERE
         raise NotImplementedError("not implemented yet")
 
@@ -137,11 +146,14 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
         super().__init__(params)
+        # Check the arguments (ValueError, as listed above); set up self.state[i] if you need it here.
         # YOUR CODE HERE
         raise NotImplementedError("not implemented yet")
         self.lr, self.betas, self.eps = lr, tuple(betas), eps
         self.weight_decay, self.amsgrad = weight_decay, amsgrad
 
     def step(self, grads):
+        # Walk zip(self.params, self._check_grads(grads), self.state): each parameter (to
+        # update in place), its gradient, and its state dict.
         # YOUR CODE HERE
         raise NotImplementedError("not implemented yet")

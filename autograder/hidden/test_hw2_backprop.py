@@ -300,13 +300,27 @@ def timed_steps(net, data, batches, etas):
     return time.perf_counter() - start, fetched
 
 
+def check_timed_run(fetched, weights, biases, X, Y, batches, etas, what):
+    """Speed counts only for correct updates: every timed run is checked against the rule."""
+    expected_w, expected_b = weights, biases
+    for batch, eta in zip(batches, etas):
+        nabla_b, nabla_w = batch_gradients(expected_w, expected_b, X[:, batch], Y[:, batch])
+        expected_w = [w - (eta / SPEED_BATCH) * g for w, g in zip(expected_w, nabla_w)]
+        expected_b = [b - (eta / SPEED_BATCH) * g for b, g in zip(expected_b, nabla_b)]
+    got_w = checked_arrays(fetched[0], weights, f"{what}: weights")
+    got_b = checked_arrays(fetched[1], biases, f"{what}: biases")
+    for name, got, start, expected in (("weights", got_w, weights, expected_w), ("biases", got_b, biases, expected_b)):
+        assert_lists_close([g - s for g, s in zip(got, start)], [e - s for e, s in zip(expected, start)],
+                           f"{what}: while timed, {SPEED_CALLS} updates in a row changed {name}", 1e-8, 1e-13)
+
+
 def measure_speed(student, rng, stop_student_code):
     """Median seconds per update for the student, the per-example loop and the matrix reference.
 
-    The baselines are timed first, while no student code runs at all (nothing the
-    submission starts can slow them down), then the student on the same mini-batches.
-    Mini-batches and eta are drawn at random for every update, so nothing can be
-    computed ahead; every timed run is checked against the rule.
+    Each round times the two baselines while no student code runs, then the student
+    on the same mini-batches in a fresh worker. Mini-batches and eta are drawn at
+    random for every update, so nothing can be computed ahead; every timed run is
+    checked against the rule.
     """
     weights, biases = random_net(rng, SPEED_NET)
     n = 2000
@@ -315,37 +329,29 @@ def measure_speed(student, rng, stop_student_code):
     rounds = [([rng.choice(n, size=SPEED_BATCH, replace=False) for _ in range(SPEED_CALLS)],
                [float(eta) for eta in rng.uniform(0.05, 0.2, SPEED_CALLS)]) for _ in range(SPEED_ROUNDS + 1)]
     times = {"student": [], "loop": [], "matrix": []}
-    stop_student_code()
+    what = f"update_mini_batch on {net_text(SPEED_NET)} with a mini-batch of {SPEED_BATCH}"
     baseline_worker = Worker({"baselines.py": BASELINES.encode()}, Limits())
     try:
         baseline = Student(lambda: baseline_worker, "baselines")
         loop_data = baseline.store(ColumnPairs(X, Y))
         for batches, etas in rounds:  # the first round warms up and is not counted
+            # Round by round, so that a machine busy with other gradings weighs on all three
+            # alike; and with no student process alive while the baselines run, so that nothing
+            # a submission starts (say, processes that burn CPU) can slow them down.
+            stop_student_code()
             for kind in ("loop", "matrix"):
                 reference = baseline.new(kind.capitalize() + "Network", weights, biases)
                 times[kind].append(timed_steps(reference, loop_data, batches, etas)[0])
+            data = student.store(ColumnPairs(X, Y))
+            net = build_network(student, weights, biases)
+            call_method(net, "update_mini_batch", Pick(data, batches[0]), etas[0])  # a fresh process warms up
+            net.set("weights", weights)
+            net.set("biases", biases)
+            seconds, fetched = timed_steps(net, data, batches, etas)
+            times["student"].append(seconds)
+            check_timed_run(fetched, weights, biases, X, Y, batches, etas, what)
     finally:
         baseline_worker.close()
-    data = student.store(ColumnPairs(X, Y))
-    net = build_network(student, weights, biases)
-    what = f"update_mini_batch on {net_text(SPEED_NET)} with a mini-batch of {SPEED_BATCH}"
-    for batches, etas in rounds:
-        net.set("weights", weights)
-        net.set("biases", biases)
-        seconds, fetched = timed_steps(net, data, batches, etas)
-        times["student"].append(seconds)
-        expected_w, expected_b = weights, biases
-        for batch, eta in zip(batches, etas):
-            nabla_b, nabla_w = batch_gradients(expected_w, expected_b, X[:, batch], Y[:, batch])
-            expected_w = [w - (eta / SPEED_BATCH) * g for w, g in zip(expected_w, nabla_w)]
-            expected_b = [b - (eta / SPEED_BATCH) * g for b, g in zip(expected_b, nabla_b)]
-        # Speed counts only for correct updates: every timed run is checked.
-        got_w = checked_arrays(fetched[0], weights, f"{what}: weights")
-        got_b = checked_arrays(fetched[1], biases, f"{what}: biases")
-        for name, got, start, expected in (("weights", got_w, weights, expected_w),
-                                           ("biases", got_b, biases, expected_b)):
-            assert_lists_close([g - s for g, s in zip(got, start)], [e - s for e, s in zip(expected, start)],
-                               f"{what}: while timed, {SPEED_CALLS} updates in a row changed {name}", 1e-8, 1e-13)
     return {kind: float(np.median(t[1:])) / SPEED_CALLS for kind, t in times.items()}
 
 

@@ -60,6 +60,7 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False):
         super().__init__(params)
+        # Check the arguments (ValueError, as listed above); set up self.state[i] if you need it here.
         ### BEGIN SOLUTION
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -74,6 +75,8 @@ class SGD(Optimizer):
         self.weight_decay, self.nesterov = weight_decay, nesterov
 
     def step(self, grads):
+        # Walk zip(self.params, self._check_grads(grads), self.state): each parameter (to
+        # update in place), its gradient, and its state dict.
         ### BEGIN SOLUTION
         for p, grad, state in zip(self.params, self._check_grads(grads), self.state):
             g = grad + self.weight_decay * p if self.weight_decay != 0 else grad.copy()
@@ -103,6 +106,7 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10):
         super().__init__(params)
+        # Check the arguments (ValueError, as listed above); set up self.state[i] if you need it here.
         ### BEGIN SOLUTION
         for name, value in (("learning rate", lr), ("lr_decay value", lr_decay), ("weight_decay value", weight_decay),
                             ("initial_accumulator_value", initial_accumulator_value), ("epsilon value", eps)):
@@ -115,6 +119,8 @@ class Adagrad(Optimizer):
         self.lr, self.lr_decay, self.weight_decay, self.eps = lr, lr_decay, weight_decay, eps
 
     def step(self, grads):
+        # Walk zip(self.params, self._check_grads(grads), self.state): each parameter (to
+        # update in place), its gradient, and its state dict.
         ### BEGIN SOLUTION
         for p, grad, state in zip(self.params, self._check_grads(grads), self.state):
             state["step"] += 1
@@ -146,6 +152,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False):
         super().__init__(params)
+        # Check the arguments (ValueError, as listed above); set up self.state[i] if you need it here.
         ### BEGIN SOLUTION
         for name, value in (("learning rate", lr), ("epsilon value", eps), ("momentum value", momentum),
                             ("weight_decay value", weight_decay), ("alpha value", alpha)):
@@ -162,6 +169,8 @@ class RMSprop(Optimizer):
         self.momentum, self.centered = momentum, centered
 
     def step(self, grads):
+        # Walk zip(self.params, self._check_grads(grads), self.state): each parameter (to
+        # update in place), its gradient, and its state dict.
         ### BEGIN SOLUTION
         for p, grad, state in zip(self.params, self._check_grads(grads), self.state):
             g = grad + self.weight_decay * p if self.weight_decay != 0 else grad
@@ -199,6 +208,7 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False):
         super().__init__(params)
+        # Check the arguments (ValueError, as listed above); set up self.state[i] if you need it here.
         ### BEGIN SOLUTION
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -220,6 +230,8 @@ class Adam(Optimizer):
         self.weight_decay, self.amsgrad = weight_decay, amsgrad
 
     def step(self, grads):
+        # Walk zip(self.params, self._check_grads(grads), self.state): each parameter (to
+        # update in place), its gradient, and its state dict.
         ### BEGIN SOLUTION
         beta1, beta2 = self.betas
         for p, grad, state in zip(self.params, self._check_grads(grads), self.state):
