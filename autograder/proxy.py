@@ -192,6 +192,10 @@ class Result:
         self.warnings = warnings
 
 
+def _encode_arguments(args, kwargs):
+    return {"args": [wire.encode(a) for a in args], "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}}
+
+
 def _describe_call(name, args, kwargs):
     def short(v):
         shape = getattr(v, "shape", None)
@@ -244,9 +248,7 @@ class Student:
         return Result(value, returned_args, warns)
 
     def _call(self, target, name, args, kwargs, return_args=False, keep=False):
-        message = {"op": "call", **target, "attr": name,
-                   "args": [wire.encode(a) for a in args],
-                   "kwargs": {k: wire.encode(v) for k, v in kwargs.items()},
+        message = {"op": "call", **target, "attr": name, **_encode_arguments(args, kwargs),
                    "return_args": return_args, "keep": keep}
         return self._request(message, _describe_call(name, args, kwargs), return_args)
 
@@ -287,8 +289,7 @@ class RemoteObject:
     def call_many(self, method, calls):
         """Call ``method`` once per (args, kwargs) in ``calls``, in one request; returns the last value."""
         message = {"op": "call_many", "ref": self.ref.ref_id, "attr": method,
-                   "calls": [{"args": [wire.encode(a) for a in args],
-                              "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}} for args, kwargs in calls]}
+                   "calls": [_encode_arguments(args, kwargs) for args, kwargs in calls]}
         doing = f"{len(calls)} calls of " + (_describe_call(method, *calls[0]) if calls else method)
         return self._student._request(message, doing).value
 

@@ -99,6 +99,12 @@ def _target(spec):
     return obj
 
 
+def _arguments(call):
+    args = [wire.decode(a, resolve=_resolve) for a in call.get("args", [])]
+    kwargs = {k: wire.decode(v, resolve=_resolve) for k, v in call.get("kwargs", {}).items()}
+    return args, kwargs
+
+
 def _handle(request):
     op = request.get("op")
     if op == "store":
@@ -110,13 +116,10 @@ def _handle(request):
     if op == "get":
         value = _target(request)
     elif op == "call":
-        args = [wire.decode(a, resolve=_resolve) for a in request.get("args", [])]
-        kwargs = {k: wire.decode(v, resolve=_resolve) for k, v in request.get("kwargs", {}).items()}
+        args, kwargs = _arguments(request)
         value = _target(request)(*args, **kwargs)
     elif op == "call_many":  # several calls in one request: timing them is not timing the protocol
-        calls = [([wire.decode(a, resolve=_resolve) for a in c.get("args", [])],
-                  {k: wire.decode(v, resolve=_resolve) for k, v in c.get("kwargs", {}).items()})
-                 for c in request.get("calls", [])]
+        calls = [_arguments(c) for c in request.get("calls", [])]
         function, value = _target(request), None
         for args, kwargs in calls:
             value = function(*args, **kwargs)

@@ -217,6 +217,18 @@ def measured():
     return {}  # one measurement per grading run, shared by the checks of an item
 
 
+def measure_once(measured, key, measure):
+    """measure() the first time (remembering a failure or skip too), the remembered result after."""
+    if key not in measured:
+        try:
+            measured[key] = measure()
+        except (AssertionError, StudentError, pytest.skip.Exception) as exc:
+            measured[key] = exc
+    if isinstance(measured[key], BaseException):
+        raise measured[key]
+    return measured[key]
+
+
 # What the student's update is timed against, run in a worker of its own (one BLAS
 # thread, same protocol) so that both sides are timed alike: Nielsen's per-example
 # update_mini_batch, and the course's matrix form, which shows what this machine
@@ -288,6 +300,15 @@ def batch_gradients(weights, biases, X, Y):
     return nabla_b, nabla_w
 
 
+def replay_sgd(weights, biases, X, Y, batches, etas):
+    """Weights and biases after plain SGD on these mini-batches (columns of X, Y) with these etas."""
+    for batch, eta in zip(batches, etas):
+        nabla_b, nabla_w = batch_gradients(weights, biases, X[:, batch], Y[:, batch])
+        weights = [w - (eta / len(batch)) * g for w, g in zip(weights, nabla_w)]
+        biases = [b - (eta / len(batch)) * g for b, g in zip(biases, nabla_b)]
+    return weights, biases
+
+
 def timed_steps(net, data, batches, etas):
     """Seconds for a run of updates (one request) plus reading the weights back.
 
@@ -302,11 +323,7 @@ def timed_steps(net, data, batches, etas):
 
 def check_timed_run(fetched, weights, biases, X, Y, batches, etas, what):
     """Speed counts only for correct updates: every timed run is checked against the rule."""
-    expected_w, expected_b = weights, biases
-    for batch, eta in zip(batches, etas):
-        nabla_b, nabla_w = batch_gradients(expected_w, expected_b, X[:, batch], Y[:, batch])
-        expected_w = [w - (eta / SPEED_BATCH) * g for w, g in zip(expected_w, nabla_w)]
-        expected_b = [b - (eta / SPEED_BATCH) * g for b, g in zip(expected_b, nabla_b)]
+    expected_w, expected_b = replay_sgd(weights, biases, X, Y, batches, etas)
     got_w = checked_arrays(fetched[0], weights, f"{what}: weights")
     got_b = checked_arrays(fetched[1], biases, f"{what}: biases")
     for name, got, start, expected in (("weights", got_w, weights, expected_w), ("biases", got_b, biases, expected_b)):
@@ -358,14 +375,7 @@ def measure_speed(student, rng, stop_student_code):
 @pytest.mark.item("speed")
 @pytest.mark.parametrize("needed", [SPEED_HALF, SPEED_FULL], ids=["half", "full"])
 def test_update_mini_batch_beats_the_per_example_loop(student, rng, measured, note, stop_student_code, needed):
-    if "speed" not in measured:
-        try:
-            measured["speed"] = measure_speed(student, rng, stop_student_code)
-        except (AssertionError, StudentError) as exc:
-            measured["speed"] = exc
-    if isinstance(measured["speed"], Exception):
-        raise measured["speed"]
-    t = measured["speed"]
+    t = measure_once(measured, "speed", lambda: measure_speed(student, rng, stop_student_code))
     ratio, machine = t["loop"] / t["student"], t["loop"] / t["matrix"]
     note(f"measured per update: yours {t['student'] * 1e3:.2f} ms, per-example loop {t['loop'] * 1e3:.2f} ms "
          f"({ratio:.1f}x), course matrix form {t['matrix'] * 1e3:.2f} ms ({machine:.1f}x)")
@@ -426,11 +436,7 @@ def train_on_mnist(student):
     final_w, final_b = fetch_parameters(net, weights, biases, "after training")
     # The whole run, replayed here: plain SGD from the same start on the same mini-batches
     # ends within ~1e-11 of any correct submission, so no step can have been skipped or faked.
-    expected_w, expected_b = weights, biases
-    for batch in batches:
-        nabla_b, nabla_w = batch_gradients(expected_w, expected_b, X_train[:, batch], Y_train[:, batch])
-        expected_w = [w - (LEARN_ETA / len(batch)) * g for w, g in zip(expected_w, nabla_w)]
-        expected_b = [b - (LEARN_ETA / len(batch)) * g for b, g in zip(expected_b, nabla_b)]
+    expected_w, expected_b = replay_sgd(weights, biases, X_train, Y_train, batches, [LEARN_ETA] * len(batches))
     for name, got, expected in (("weights", final_w, expected_w), ("biases", final_b, expected_b)):
         for i, (g, e) in enumerate(zip(got, expected)):
             drift = float(np.max(np.abs(g - e)) / np.max(np.abs(e)))
@@ -443,14 +449,7 @@ def train_on_mnist(student):
 @pytest.mark.item("learning")
 @pytest.mark.parametrize("needed", [LEARN_PART, LEARN_FULL], ids=["part", "full"])
 def test_training_on_mnist_reaches_held_out_accuracy(student, measured, note, needed):
-    if "learning" not in measured:
-        try:
-            measured["learning"] = train_on_mnist(student)
-        except (AssertionError, StudentError, pytest.skip.Exception) as exc:
-            measured["learning"] = exc
-    if isinstance(measured["learning"], BaseException):
-        raise measured["learning"]
-    accuracy, seconds = measured["learning"]
+    accuracy, seconds = measure_once(measured, "learning", lambda: train_on_mnist(student))
     note(f"measured: {accuracy:.1%} held out after {LEARN_EPOCHS} epochs in {seconds:.1f} s "
          f"(full credit from {LEARN_FULL:.0%})")
     assert accuracy >= needed, (

@@ -33,6 +33,13 @@ def as_gradient_lists(value, weights, biases, what):
             [float_result(g, w, f"{what} nabla_w[{i}]") for i, (g, w) in enumerate(zip(nabla_w, weights))])
 
 
+def assert_gradients_close(nabla_b, nabla_w, expected, what):
+    fd_b, fd_w = expected
+    for i in range(len(nabla_w)):
+        assert_close(nabla_w[i], fd_w[i], what.format(f"nabla_w[{i}]"), 1e-7, 1e-10)
+        assert_close(nabla_b[i], fd_b[i], what.format(f"nabla_b[{i}]"), 1e-7, 1e-10)
+
+
 def summed_finite_differences(weights, biases, X, Y):
     per_example = [finite_differences(weights, biases, X[:, i:i + 1], Y[:, i:i + 1]) for i in range(X.shape[1])]
     return ([sum(g[0][l] for g in per_example) for l in range(len(biases))],
@@ -56,10 +63,8 @@ def test_backprop_matches_finite_differences(student):
     weights, biases, x, y = small_case()
     net = build_network(student, weights, biases)
     nabla_b, nabla_w = as_gradient_lists(net.backprop(x, y), weights, biases, "backprop on [3, 4, 4, 2]")
-    fd_b, fd_w = finite_differences(weights, biases, x, y)
-    for i in range(len(weights)):
-        assert_close(nabla_w[i], fd_w[i], f"backprop nabla_w[{i}] vs finite differences", 1e-7, 1e-10)
-        assert_close(nabla_b[i], fd_b[i], f"backprop nabla_b[{i}] vs finite differences", 1e-7, 1e-10)
+    assert_gradients_close(nabla_b, nabla_w, finite_differences(weights, biases, x, y),
+                           "backprop {} vs finite differences")
 
 
 @pytest.mark.item("backprop_batch")
@@ -67,10 +72,8 @@ def test_backprop_batch_sums_over_the_batch(student):
     weights, biases, X, Y = small_case(seed=1, m=4)  # m = 4 = hidden width: a wrong axis shows up
     net = build_network(student, weights, biases)
     nabla_b, nabla_w = as_gradient_lists(net.backprop_batch(X, Y), weights, biases, "backprop_batch, m=4")
-    fd_b, fd_w = summed_finite_differences(weights, biases, X, Y)
-    for i in range(len(weights)):
-        assert_close(nabla_w[i], fd_w[i], f"backprop_batch nabla_w[{i}] vs summed finite differences", 1e-7, 1e-10)
-        assert_close(nabla_b[i], fd_b[i], f"backprop_batch nabla_b[{i}] vs summed finite differences", 1e-7, 1e-10)
+    assert_gradients_close(nabla_b, nabla_w, summed_finite_differences(weights, biases, X, Y),
+                           "backprop_batch {} vs summed finite differences")
 
 
 @pytest.mark.item("update_mini_batch")
