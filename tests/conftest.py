@@ -1,5 +1,6 @@
 """Shared helpers: grade submissions through the real command line, as instructors do."""
 import json
+import os
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -20,8 +21,8 @@ def run_cli(*args, timeout=300, cwd=REPO):
 
 def grade_folder(assignment, folder, *extra):
     """Grade ``folder`` with the CLI; returns (completed process, report dict or None)."""
-    out = Path(folder) / ".." / f"{Path(folder).name}.report.json"
-    out = out.resolve()
+    # Next to the folder as named: a symlinked folder must not put reports beside its target.
+    out = Path(os.path.abspath(folder)).parent / f"{Path(folder).name}.report.json"
     result = run_cli("grade", assignment, folder, "--json", out, *extra)
     report = json.loads(out.read_text()) if out.exists() else None
     return result, report
