@@ -95,6 +95,26 @@ ASSIGNMENTS = {
             ),
             limits=Limits(call_timeout_s=10.0, total_s=120.0),
         ),
+        Assignment(
+            id="hw4_gpu",
+            title="Training on the GPU with CuPy: device-agnostic code and a fused kernel",
+            modules=("gpu_network.py",),
+            items=(
+                Item("sigmoid_kernel", 2, "the NumPy fallback of the fused kernel: values, dtype, no overflow"),
+                Item("feedforward", 2, "the forward pass of a batch, dtype kept"),
+                Item("backprop", 3, "batch gradients match the float64 reference"),
+                Item("train_epoch", 3, "one epoch of SGD in the given order matches the reference"),
+                Item("dtype", 2, "float32 stays float32: no silent upcast to float64"),
+                Item("gpu_correctness", 2, "with cupy: the kernel, gradients and an epoch, all on the device",
+                     needs_gpu=True),
+                Item("no_host_transfers", 2, "with cupy: no copy between host and device inside train_epoch",
+                     needs_gpu=True),
+                Item("gpu_speedup", 3, "with cupy: an epoch of [784, 1024, 1024, 10] much faster than NumPy",
+                     needs_gpu=True),
+            ),
+            # The speed item times NumPy epochs of a large network (seconds each).
+            limits=Limits(call_timeout_s=60.0, total_s=420.0, cpu_time_s=400, gpu=True),
+        ),
     ]
 }
 

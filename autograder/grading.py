@@ -107,6 +107,9 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
         report.warnings.append("bubblewrap is not available: student code ran without file-system "
                                "isolation (install the 'bubblewrap' package on grading machines)")
     selected = [i for i in assignment.items if items is None or i.name in items]
+    if sandbox.cupy_stand_in() and any(i.needs_gpu for i in selected):
+        report.warnings.append(f"{sandbox.STAND_IN_ENV} is set: GPU items were graded on a CuPy stand-in that "
+                               f"computes with NumPy, not on a GPU. Unset it for real grading.")
 
     sources, problems = read_modules(folder, assignment.modules)
     if problems:

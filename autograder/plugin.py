@@ -76,6 +76,11 @@ class GradingPlugin:
         module = self.assignment.modules[0][:-3]
         return Student(lambda: self._worker_for(item_name), module)
 
+    @pytest.fixture(scope="session")
+    def worker_limits(self):
+        """The limits the student's workers run under (a baseline worker can use the same)."""
+        return self.limits
+
     @pytest.fixture
     def stop_student_code(self):
         """stop_student_code(): end the current worker and everything it started (for timing baselines)."""

@@ -27,7 +27,8 @@ class Worker:
         self.budget_deadline = budget_deadline  # time.monotonic() at which the submission's time is up
         self.module_names = [os.path.splitext(m)[0] for m in module_sources]
         self.scratch = sandbox.Scratch(module_sources)
-        argv, env = sandbox.worker_command(self.scratch, self.module_names)
+        argv, env = sandbox.worker_command(self.scratch, self.module_names, gpu=limits.gpu,
+                                               blas_threads=limits.blas_threads)
         self._output = open(self.scratch.output_file, "wb")
         self.process = subprocess.Popen(
             argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._output,
@@ -186,10 +187,12 @@ class Worker:
 class Result:
     """What one call returned, as plain checked data."""
 
-    def __init__(self, value, args, warnings):
+    def __init__(self, value, args, warnings, transfers=None, digest=None):
         self.value = value
         self.args = args
         self.warnings = warnings
+        self.transfers = transfers  # {"to_host": n, "to_device": n} during the call, when asked
+        self.digest = digest        # float64 sums of the object's arrays after the call, when asked
 
 
 def _encode_arguments(args, kwargs):
@@ -205,6 +208,12 @@ def _describe_call(name, args, kwargs):
             return "f"
         if isinstance(v, wire.Pick):
             return f"<{len(v.indices)} examples>"
+        if isinstance(v, wire.ArrayModule):
+            return v.name
+        if isinstance(v, wire.OnDevice):
+            return short(v.value)
+        if isinstance(v, wire.FixedShuffles):
+            return "rng"
         if isinstance(v, (list, tuple)):
             return f"<{type(v).__name__} of {len(v)}>"
         if isinstance(v, (float, int)) or hasattr(v, "item"):
@@ -213,6 +222,20 @@ def _describe_call(name, args, kwargs):
     parts = [short(a) for a in args] + [f"{k}={short(v)}" for k, v in kwargs.items()]
     text = f"{name}({', '.join(parts)})"
     return text if len(text) < 120 else text[:117] + "..."
+
+
+def _checked_extras(message, reply):
+    transfers = digest = None
+    if message.get("count_transfers"):
+        transfers = reply.get("transfers")
+        if (not isinstance(transfers, dict) or set(transfers) != {"to_host", "to_device"}
+                or any(type(n) is not int or n < 0 for n in transfers.values())):
+            raise wire.WireError("transfer counts missing or malformed")
+    if message.get("digest"):
+        digest = reply.get("digest")
+        if not isinstance(digest, list) or any(type(x) is not float for x in digest):
+            raise wire.WireError("digest missing or malformed")
+    return transfers, digest
 
 
 class Student:
@@ -241,16 +264,24 @@ class Student:
                 raise wire.WireError("warnings is not a list")
             warns = [f"{w.get('category', '?')}: {w.get('message', '')}"[:200]
                      for w in warns if isinstance(w, dict)]
+            transfers, digest = _checked_extras(message, reply)
         except wire.WireError as exc:
             worker._kill()
             worker.dead_reason = f"the worker sent a malformed answer while {doing} ({exc})"
             raise StudentError(worker.dead_reason) from None
-        return Result(value, returned_args, warns)
+        return Result(value, returned_args, warns, transfers, digest)
 
-    def _call(self, target, name, args, kwargs, return_args=False, keep=False):
+    def _call(self, target, name, args, kwargs, return_args=False, keep=False, extra=None):
         message = {"op": "call", **target, "attr": name, **_encode_arguments(args, kwargs),
-                   "return_args": return_args, "keep": keep}
+                   "return_args": return_args, "keep": keep, **(extra or {})}
         return self._request(message, _describe_call(name, args, kwargs), return_args)
+
+    def gpu_probe(self):
+        """{"available", "reason", "device", "stand_in"}: whether this worker computes on a GPU."""
+        probe = self._request({"op": "gpu_probe"}, "probing the GPU").value
+        if not isinstance(probe, dict) or type(probe.get("available")) is not bool:
+            raise StudentError("the GPU probe gave a malformed answer")
+        return probe
 
     def call(self, name, *args, return_args=False, keep=False, **kwargs):
         return self._call({"module": self._module}, name, args, kwargs, return_args, keep)
@@ -283,8 +314,11 @@ class RemoteObject:
         self._student = student
         self.ref = ref
 
-    def call(self, method, *args, return_args=False, **kwargs):
-        return self._student._call({"ref": self.ref.ref_id}, method, args, kwargs, return_args)
+    def call(self, method, *args, return_args=False, count_transfers=False, digest=None, **kwargs):
+        """``count_transfers``: also count host/device copies during the call (``Result.transfers``);
+        ``digest``: attribute names whose arrays are summed right after the call (``Result.digest``)."""
+        extra = {"count_transfers": count_transfers, "digest": list(digest or [])}
+        return self._student._call({"ref": self.ref.ref_id}, method, args, kwargs, return_args, extra=extra)
 
     def call_many(self, method, calls):
         """Call ``method`` once per (args, kwargs) in ``calls``, in one request; returns the last value."""

@@ -33,6 +33,23 @@ class Limits:
     output_bytes: int = 1 * MiB      # what the student's code may print
     reply_bytes: int = 64 * MiB      # one protocol message from the worker
     stack_bytes: int = 64 * MiB
+    # The worker may use a GPU: device files are visible, CuPy is imported before the
+    # student's code (to count host/device copies), and the address-space limit, which
+    # CUDA's large virtual reservations cannot live with, becomes a data-size limit.
+    gpu: bool = False
+    blas_threads: int = 1            # more only for trusted baselines (a NumPy reference on all cores)
+
+
+# A folder holding a `cupy` stand-in package (the course's tests use one on machines
+# without a GPU). Grading reports say when GPU items were graded on it.
+STAND_IN_ENV = "AUTOGRADER_CUPY_STAND_IN"
+GPU_ENV_PASSED = ("CUDA_PATH", "CUDA_HOME", "CUDA_VISIBLE_DEVICES", "LD_LIBRARY_PATH", "CUPY_ACCELERATORS",
+                  "NVIDIA_VISIBLE_DEVICES", "NVIDIA_DRIVER_CAPABILITIES")
+
+
+def cupy_stand_in():
+    folder = os.environ.get(STAND_IN_ENV)
+    return str(Path(folder).resolve()) if folder else None
 
 
 def bubblewrap_path():
@@ -104,28 +121,49 @@ class Scratch:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def worker_command(scratch, module_names):
+def gpu_mounts():
+    """bubblewrap arguments that let CUDA reach the GPU: NVIDIA device files and /sys, and a
+    writable, private folder for CuPy's compiled kernels."""
+    args = ["--tmpfs", "/cupy-kernels"]
+    for device in sorted(Path("/dev").glob("nvidia*")):
+        args += ["--dev-bind", str(device), str(device)]
+    if os.path.isdir("/sys"):
+        args += ["--ro-bind", "/sys", "/sys"]
+    return args
+
+
+def worker_command(scratch, module_names, gpu=False, blas_threads=1):
     """The argv that starts a worker for ``scratch``; also returns the env."""
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": "/nonexistent",
         "LANG": "C.UTF-8",
-        "OPENBLAS_NUM_THREADS": "1",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
+        "OPENBLAS_NUM_THREADS": str(blas_threads),
+        "OMP_NUM_THREADS": str(blas_threads),
+        "MKL_NUM_THREADS": str(blas_threads),
         "MPLBACKEND": "Agg",
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    stand_in = cupy_stand_in() if gpu else None
+    if gpu:
+        env["AUTOGRADER_GPU"] = "1"
+        env["CUPY_CACHE_DIR"] = "/cupy-kernels" if sandbox_available() else str(scratch.root / "cupy-kernels")
+        env.update({name: os.environ[name] for name in GPU_ENV_PASSED if name in os.environ})
+        if stand_in:
+            env["AUTOGRADER_GPU_PATH"] = "/gpu_stand_in" if sandbox_available() else stand_in
     python = [sys.executable, "-I", "-B", "-X", "faulthandler"]
     if not sandbox_available():
         return [*python, str(scratch.grader / "worker.py"), str(scratch.submission), *module_names], env
     argv = [bubblewrap_path(), *system_mounts()]
     for root in python_roots():
         argv += ["--ro-bind", root, root]
+    if stand_in:
+        argv += ["--ro-bind", stand_in, "/gpu_stand_in"]
     argv += [
         "--ro-bind", str(scratch.submission), "/submission",
         "--ro-bind", str(scratch.grader), "/grader",
         "--proc", "/proc", "--dev", "/dev", "--dir", "/tmp",
+        *(gpu_mounts() if gpu else []),  # after --dev, which would hide them
         "--remount-ro", "/",
         "--chdir", "/submission",
         "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL",
@@ -140,7 +178,8 @@ def apply_limits(limits):
 
     def preexec():
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_time_s, limits.cpu_time_s))
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        memory = resource.RLIMIT_DATA if limits.gpu else resource.RLIMIT_AS
+        resource.setrlimit(memory, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         # A bounded stack makes runaway recursion crash at once instead of eating memory.

@@ -75,6 +75,50 @@ class FunctionSpec:
         self.params = params
 
 
+ARRAY_MODULES = ("numpy", "cupy")
+
+
+class ArrayModule:
+    """An array module (numpy or cupy) the worker hands to student code as ``xp``."""
+
+    def __init__(self, name):
+        if name not in ARRAY_MODULES:
+            raise WireError(f"unknown array module {name!r}")
+        self.name = name
+
+
+class OnDevice:
+    """Arrays (an array, or a list or tuple of them) that the worker places on the device of ``module``."""
+
+    def __init__(self, value, module):
+        self.value = value
+        self.module = ArrayModule(module).name
+
+
+class FixedShuffles:
+    """A random generator for student code whose ``permutation(n)`` returns the grader's orders.
+
+    Built in the worker from index arrays placed on the device of ``module``
+    when it is made, so handing out an order is no host-to-device copy, and
+    the grader knows which order each epoch used.
+    """
+
+    def __init__(self, module, orders):
+        self.module = ArrayModule(module).name
+        self.orders = [np.asarray(o, dtype=np.int64) for o in orders]
+
+
+class DeviceArray:
+    """An array that was on a GPU in the worker, received as a host copy (``.array``)."""
+
+    def __init__(self, array, module):
+        self.array = array
+        self.module = str(module)[:20]
+
+    def __repr__(self):
+        return f"<{self.module} array of shape {self.array.shape} and dtype {self.array.dtype}>"
+
+
 def _array_to_b64(array):
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
@@ -96,12 +140,15 @@ def _b64_to_array(text):
     return array
 
 
-def encode(value, depth=0, refs=None):
+def encode(value, depth=0, refs=None, convert=None):
     """Turn a Python value into tagged JSON-able data.
 
     ``refs`` (worker side) is a callable that stores an unsupported object and
-    returns its id; without it such objects become ``Unsupported``.
+    returns its id; without it such objects become ``Unsupported``. ``convert``
+    (worker side) may replace a value first (a GPU array by a DeviceArray).
     """
+    if convert is not None:
+        value = convert(value)
     if depth > MAX_DEPTH:
         return {"t": "unsupported", "type": "too deeply nested"}
     if value is None:
@@ -123,9 +170,9 @@ def encode(value, depth=0, refs=None):
             return {"t": "unsupported", "type": type(value).__name__}
         return {"t": "npscalar", "npy": _array_to_b64(np.asarray(value))}
     if type(value) in (list, tuple):
-        return {"t": type(value).__name__, "v": [encode(v, depth + 1, refs) for v in value]}
+        return {"t": type(value).__name__, "v": [encode(v, depth + 1, refs, convert) for v in value]}
     if type(value) is dict and all(type(k) is str for k in value):
-        return {"t": "dict", "v": {k: encode(v, depth + 1, refs) for k, v in value.items()}}
+        return {"t": "dict", "v": {k: encode(v, depth + 1, refs, convert) for k, v in value.items()}}
     if isinstance(value, Ref):
         return {"t": "ref", "id": value.ref_id}
     if isinstance(value, ColumnPairs):
@@ -134,6 +181,14 @@ def encode(value, depth=0, refs=None):
         return {"t": "pick", "id": value.ref_id, "idx": value.indices}
     if isinstance(value, FunctionSpec):
         return {"t": "fn", "name": value.name, "params": encode(value.params, depth + 1)}
+    if isinstance(value, ArrayModule):
+        return {"t": "xp", "name": value.name}
+    if isinstance(value, OnDevice):
+        return {"t": "ondevice", "xp": value.module, "v": encode(value.value, depth + 1)}
+    if isinstance(value, FixedShuffles):
+        return {"t": "shuffles", "xp": value.module, "orders": [_array_to_b64(o) for o in value.orders]}
+    if isinstance(value, DeviceArray) and type(value.array) is np.ndarray:
+        return {"t": "devarray", "xp": value.module, "npy": _array_to_b64(value.array)}
     if refs is not None:
         return {"t": "ref", "id": refs(value), "type": type(value).__name__}
     return {"t": "unsupported", "type": type(value).__name__}
@@ -197,6 +252,21 @@ def decode(data, depth=0, resolve=None):
         if type(data.get("id")) is not int or not isinstance(indices, list) or any(type(i) is not int for i in indices):
             raise WireError("pick without an integer id and integer indices")
         return resolve("pick", (data["id"], indices))
+    if tag == "devarray":
+        array = _b64_to_array(data.get("npy"))
+        return DeviceArray(array, data.get("xp") if isinstance(data.get("xp"), str) else "?")
+    if tag in ("xp", "ondevice", "shuffles") and resolve is not None:
+        name = data.get("name") if tag == "xp" else data.get("xp")
+        if name not in ARRAY_MODULES:
+            raise WireError(f"unknown array module {name!r}")
+        if tag == "xp":
+            return resolve("xp", name)
+        if tag == "ondevice":
+            return resolve("ondevice", (name, decode(data.get("v"), depth + 1)))
+        orders = data.get("orders")
+        if not isinstance(orders, list):
+            raise WireError("shuffles without a list of orders")
+        return resolve("shuffles", (name, [_b64_to_array(o) for o in orders]))
     if tag == "fn" and resolve is not None:
         return resolve("fn", (data.get("name"), decode(data.get("params"), depth + 1)))
     raise WireError(f"unknown value tag {tag!r}")

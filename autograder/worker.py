@@ -29,6 +29,62 @@ MODULE_NAMES = sys.argv[2:]
 sys.path.append(SUBMISSION_DIR)  # appended: a student's numpy.py never shadows numpy
 
 
+# ---------------------------------------------------------------- the GPU, when the grader asks for it
+# AUTOGRADER_GPU=1: import CuPy before any student code, so that the copies between
+# host and device that student code makes can be counted (wrapped entry points below).
+# AUTOGRADER_GPU_PATH: a folder put first on sys.path (the course's tests use it for a
+# CuPy stand-in on machines without a GPU; grading reports say so).
+_gpu = None
+_gpu_error = "the grader did not ask for the GPU"
+_transfers = {"to_host": 0, "to_device": 0}
+_counting = [False]
+
+
+def _count(kind):
+    if _counting[0]:
+        _transfers[kind] += 1
+
+
+def _install_transfer_counters(xp):
+    """Count ndarray.get (which cupy.asnumpy, .item(), float() and .tolist() use), ndarray.set,
+    and cupy.asarray / cupy.array of anything that is not already on the device."""
+    original_get, original_set = xp.ndarray.get, xp.ndarray.set
+    original_asarray, original_array = xp.asarray, xp.array
+
+    def get(self, *args, **kwargs):
+        _count("to_host")
+        return original_get(self, *args, **kwargs)
+
+    def set_(self, *args, **kwargs):
+        _count("to_device")
+        return original_set(self, *args, **kwargs)
+
+    def asarray(a, *args, **kwargs):
+        if not isinstance(a, xp.ndarray):
+            _count("to_device")
+        return original_asarray(a, *args, **kwargs)
+
+    def array(a, *args, **kwargs):
+        if not isinstance(a, xp.ndarray):
+            _count("to_device")
+        return original_array(a, *args, **kwargs)
+
+    xp.ndarray.get, xp.ndarray.set, xp.asarray, xp.array = get, set_, asarray, array
+    return original_get
+
+
+if os.environ.get("AUTOGRADER_GPU") == "1":
+    if os.environ.get("AUTOGRADER_GPU_PATH"):
+        sys.path.insert(0, os.environ["AUTOGRADER_GPU_PATH"])
+    try:
+        import cupy as _gpu
+        _host_copy = _install_transfer_counters(_gpu)
+    except ImportError:
+        _gpu, _gpu_error = None, "CuPy is not installed"
+    except Exception as exc:  # installed but broken: the probe reports it
+        _gpu, _gpu_error = None, f"CuPy could not be imported: {type(exc).__name__}: {exc}"[:300]
+
+
 # Trusted functions the grader can hand to student code (e.g. to a
 # numerical_gradient). They are built here from parameters sent as data.
 def _cubic(c):
@@ -44,6 +100,73 @@ def _matrix_form(A):
 
 
 FUNCTIONS = {"cubic": _cubic, "sin_mix": _sin_mix, "matrix_form": _matrix_form}
+
+
+class _FixedShuffles:
+    """permutation(n) returns the grader's next order, already on the device."""
+
+    def __init__(self, orders):
+        self._orders = list(orders)
+
+    def permutation(self, n):
+        if not self._orders:
+            raise RuntimeError("the grader's generator has no more orders: call permutation once per epoch")
+        order = self._orders.pop(0)
+        if not isinstance(n, int) or n != order.shape[0]:
+            raise ValueError(f"permutation({n!r}): this epoch has {order.shape[0]} examples")
+        return order
+
+
+def _array_module(name):
+    if name == "numpy":
+        return np
+    if _gpu is None:
+        raise wire.WireError(f"no GPU in this worker ({_gpu_error})")
+    return _gpu
+
+
+def _on_device(xp, value):
+    if isinstance(value, np.ndarray):
+        return value if xp is np else xp.asarray(value)
+    if type(value) in (list, tuple):
+        return type(value)(_on_device(xp, v) for v in value)
+    raise wire.WireError("only arrays, and lists or tuples of them, can be placed on a device")
+
+
+def _from_device(value):
+    if _gpu is not None and isinstance(value, _gpu.ndarray):
+        return wire.DeviceArray(_host_copy(value), "cupy")
+    return value
+
+
+def _digest(obj, attrs):
+    """Sums (float64) of the arrays in obj.<attr> for each attr: a small reply that waits for the device."""
+    sums = []
+    for attr in attrs:
+        for array in getattr(obj, attr):
+            total = array.sum(dtype=np.float64)
+            sums.append(float(_host_copy(total) if _gpu is not None and isinstance(total, _gpu.ndarray) else total))
+    return sums
+
+
+def _gpu_probe():
+    """Whether this worker can compute on a GPU: a device, and one small kernel that gives the right answer."""
+    if _gpu is None:
+        return {"available": False, "reason": _gpu_error, "device": ""}
+    try:
+        count = _gpu.cuda.runtime.getDeviceCount()
+        if count < 1:
+            return {"available": False, "reason": "CuPy found no CUDA device", "device": ""}
+        double = _gpu.ElementwiseKernel("T x", "T y", "y = 2 * x", "autograder_probe")
+        values = _host_copy(double(_gpu.arange(4, dtype=np.float32)))
+        if values.tolist() != [0.0, 2.0, 4.0, 6.0]:
+            return {"available": False, "reason": f"a test kernel gave {values.tolist()}", "device": ""}
+        name = _gpu.cuda.runtime.getDeviceProperties(0)["name"]
+        name = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
+        return {"available": True, "reason": "", "device": name,
+                "stand_in": bool(getattr(_gpu, "IS_STAND_IN", False))}
+    except Exception as exc:  # no driver, no libnvrtc, unsupported PTX, ...
+        return {"available": False, "reason": f"{type(exc).__name__}: {exc}"[:300], "device": ""}
 
 _objects = {}
 
@@ -65,6 +188,14 @@ def _resolve(kind, key):
         if type(items) is not list or not all(0 <= i < len(items) for i in indices):
             raise wire.WireError("pick from something that is not a stored list, or out of range")
         return [items[i] for i in indices]
+    if kind == "xp":
+        return _array_module(key)
+    if kind == "ondevice":
+        name, value = key
+        return _on_device(_array_module(name), value)
+    if kind == "shuffles":
+        name, orders = key
+        return _FixedShuffles(_on_device(_array_module(name), orders))
     name, params = key
     if name not in FUNCTIONS or not isinstance(params, dict):
         raise wire.WireError(f"unknown function {name!r}")
@@ -105,10 +236,26 @@ def _arguments(call):
     return args, kwargs
 
 
+def _encode(value):
+    return wire.encode(value, convert=_from_device)
+
+
 def _handle(request):
     op = request.get("op")
+    if op == "gpu_probe":
+        return {"ok": True, "value": _encode(_gpu_probe())}
+    _transfers.update(to_host=0, to_device=0)
+    reply = _handle_object_op(op, request)
+    if request.get("count_transfers"):
+        reply["transfers"] = dict(_transfers)
+    if request.get("digest"):
+        reply["digest"] = _digest(_resolve("ref", request.get("ref")), request["digest"])
+    return reply
+
+
+def _handle_object_op(op, request):
     if op == "store":
-        return {"ok": True, "value": {"t": "ref", "id": _keep(wire.decode(request["value"]))}}
+        return {"ok": True, "value": {"t": "ref", "id": _keep(wire.decode(request["value"], resolve=_resolve))}}
     if op == "set":
         setattr(_resolve("ref", request["ref"]), request["attr"],
                 wire.decode(request["value"], resolve=_resolve))
@@ -116,8 +263,13 @@ def _handle(request):
     if op == "get":
         value = _target(request)
     elif op == "call":
-        args, kwargs = _arguments(request)
-        value = _target(request)(*args, **kwargs)
+        args, kwargs = _arguments(request)  # decoded (and placed on the device) before counting starts
+        function = _target(request)
+        _counting[0] = bool(request.get("count_transfers"))
+        try:
+            value = function(*args, **kwargs)
+        finally:
+            _counting[0] = False
     elif op == "call_many":  # several calls in one request: timing them is not timing the protocol
         calls = [_arguments(c) for c in request.get("calls", [])]
         function, value = _target(request), None
@@ -129,9 +281,9 @@ def _handle(request):
     if request.get("keep"):
         reply["value"] = {"t": "ref", "id": _keep(value), "type": type(value).__name__}
     else:
-        reply["value"] = wire.encode(value)
+        reply["value"] = _encode(value)
     if request.get("return_args"):
-        reply["args"] = [wire.encode(a) for a in args]
+        reply["args"] = [_encode(a) for a in args]
     return reply
 
 

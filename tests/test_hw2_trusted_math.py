@@ -28,7 +28,7 @@ def test_batch_gradients_equal_the_per_example_sum():
     rng = np.random.default_rng(7)
     weights, biases = nc.random_net(rng, [6, 5, 5, 3])
     X, Y = rng.uniform(size=(6, 9)), rng.uniform(size=(3, 9))
-    for got, expected in zip(sum(hidden.batch_gradients(weights, biases, X, Y), []),
+    for got, expected in zip(sum(nc.batch_gradients(weights, biases, X, Y), []),
                              sum(hidden.per_example_sum(weights, biases, X, Y), [])):
         assert np.allclose(got, expected, rtol=1e-12, atol=1e-15)
 
@@ -72,3 +72,28 @@ def test_learning_is_not_graded_without_mnist(tmp_path, monkeypatch):
     assert learning["status"] == "not graded" and "MNIST is not available" in learning["feedback"]
     assert item_scores(report) == {"sigmoid_prime": 1.0, "learning": 0.0}
     assert "NOT GRADED" in result.stdout and any("learning" in w for w in report["warnings"])
+
+
+def test_batch_gradients_match_finite_differences_of_the_summed_cost():
+    rng = np.random.default_rng(9)
+    weights, biases = nc.random_net(rng, [4, 4, 4])
+    X, Y = rng.uniform(size=(4, 5)), rng.uniform(size=(4, 5))
+    fd_b, fd_w = nc.finite_differences(weights, biases, X, Y)  # the cost sums over the columns
+    got_b, got_w = nc.batch_gradients(weights, biases, X, Y)
+    for got, fd in zip(got_b + got_w, fd_b + fd_w):
+        assert np.allclose(got, fd, rtol=1e-7, atol=1e-10)
+
+
+def test_replay_sgd_takes_the_rule_step_per_mini_batch():
+    rng = np.random.default_rng(10)
+    weights, biases = nc.random_net(rng, [3, 4, 2])
+    X, Y = rng.uniform(size=(3, 7)), rng.uniform(size=(2, 7))
+    batches, etas = [np.array([0, 3, 5]), np.array([1, 2, 4, 6])], [0.5, 2.0]
+    w, b = weights, biases
+    for batch, eta in zip(batches, etas):
+        total_b, total_w = hidden.per_example_sum(w, b, X[:, batch], Y[:, batch])
+        w = [p - eta / len(batch) * g for p, g in zip(w, total_w)]
+        b = [p - eta / len(batch) * g for p, g in zip(b, total_b)]
+    got_w, got_b = nc.replay_sgd(weights, biases, X, Y, batches, etas)
+    for got, expected in zip(got_w + got_b, w + b):
+        assert np.allclose(got, expected, rtol=1e-12, atol=1e-15)

@@ -13,9 +13,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close, assert_unchanged, describe, float_result
+from autograder.checks import assert_close, assert_unchanged, describe, float_result, measure_once
 from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_differences, forward, pairs,
-                                       random_net, sigmoid)
+                                       random_net, replay_sgd, sigmoid)
 from autograder.proxy import Student, StudentError, Worker
 from autograder.sandbox import Limits
 from autograder.wire import ColumnPairs, Pick
@@ -217,18 +217,6 @@ def measured():
     return {}  # one measurement per grading run, shared by the checks of an item
 
 
-def measure_once(measured, key, measure):
-    """measure() the first time (remembering a failure or skip too), the remembered result after."""
-    if key not in measured:
-        try:
-            measured[key] = measure()
-        except (AssertionError, StudentError, pytest.skip.Exception) as exc:
-            measured[key] = exc
-    if isinstance(measured[key], BaseException):
-        raise measured[key]
-    return measured[key]
-
-
 # What the student's update is timed against, run in a worker of its own (one BLAS
 # thread, same protocol) so that both sides are timed alike: Nielsen's per-example
 # update_mini_batch, and the course's matrix form, which shows what this machine
@@ -283,30 +271,6 @@ class MatrixNetwork(LoopNetwork):
         self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
         self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
 """
-
-
-def batch_gradients(weights, biases, X, Y):
-    """The summed gradients of a batch in matrix form (checked equal to per_example_sum by the course's tests)."""
-    activations, zs = forward(weights, biases, X)
-    s = activations[-1]
-    delta = (s - Y) * s * (1 - s)
-    nabla_b, nabla_w = [None] * len(weights), [None] * len(weights)
-    for layer in range(len(weights) - 1, -1, -1):
-        nabla_b[layer] = delta.sum(axis=1, keepdims=True)
-        nabla_w[layer] = delta @ activations[layer].T
-        if layer > 0:
-            s = activations[layer]
-            delta = (weights[layer].T @ delta) * s * (1 - s)
-    return nabla_b, nabla_w
-
-
-def replay_sgd(weights, biases, X, Y, batches, etas):
-    """Weights and biases after plain SGD on these mini-batches (columns of X, Y) with these etas."""
-    for batch, eta in zip(batches, etas):
-        nabla_b, nabla_w = batch_gradients(weights, biases, X[:, batch], Y[:, batch])
-        weights = [w - (eta / len(batch)) * g for w, g in zip(weights, nabla_w)]
-        biases = [b - (eta / len(batch)) * g for b, g in zip(biases, nabla_b)]
-    return weights, biases
 
 
 def timed_steps(net, data, batches, etas):

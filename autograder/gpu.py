@@ -1,0 +1,37 @@
+"""Is there a GPU to grade on?
+
+The question is put to a worker that runs no student code, started exactly as
+the student's workers are (same sandbox, same limits), so a GPU that CUDA
+cannot reach from inside the sandbox counts as no GPU, with the reason. The
+probe never raises: a machine where ``import cupy`` works but the first CUDA
+call fails (no driver, no libnvrtc, old driver) gets available=False.
+"""
+from dataclasses import replace
+
+from .proxy import Student, StudentError, Worker
+from .sandbox import cupy_stand_in
+
+_probes = {}
+
+
+def probe(limits):
+    """{"available": bool, "reason": str, "device": str, "stand_in": bool}, remembered per process."""
+    key = cupy_stand_in()
+    if key not in _probes:
+        worker = None
+        try:
+            worker = Worker({}, replace(limits, gpu=True, call_timeout_s=max(limits.call_timeout_s, 120.0)))
+            result = Student(lambda: worker, None).gpu_probe()
+        except StudentError as exc:
+            result = {"available": False, "reason": f"the GPU probe failed: {exc}", "device": ""}
+        finally:
+            if worker is not None:
+                worker.close()
+        result.setdefault("stand_in", False)
+        _probes[key] = result
+    return dict(_probes[key])
+
+
+def not_graded_reason(status):
+    return (f"no usable CUDA GPU on this grading machine ({status['reason']}); "
+            f"it will be graded where one is")

@@ -1,0 +1,526 @@
+"""Hidden suite for hw4_gpu. Instructors only: never released to students.
+
+The CPU items run everywhere with ``xp=numpy``. The GPU items run the same
+checks with ``xp=cupy`` (and time an epoch) only where a worker can compute on
+a CUDA GPU (``autograder.gpu.probe``); elsewhere they are NOT GRADED, with the
+reason, never silently awarded or zeroed.
+
+Everything expected is computed here in float64 from the very numbers the
+student's network holds (float32 weights are cast, then the reference runs
+in float64): float64 networks must agree to 1e-9, float32 networks to what
+float32 rounding allows (a wrong formula is off by far more). Mini-batch
+orders come from the grader (``FixedShuffles``), so an epoch can be replayed.
+"""
+import os
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from autograder import gpu
+from autograder.checks import assert_close, describe, measure_once
+from autograder.network_checks import forward, random_net, replay_sgd
+from autograder.network_checks import batch_gradients as reference_gradients
+from autograder.proxy import Student, StudentError, Worker
+from autograder.wire import ArrayModule, DeviceArray, FixedShuffles, OnDevice
+
+KERNEL_CASES = [("float32", (50,), 8.0), ("float32", (7, 13), 30.0), ("float64", (6, 9), 30.0), ("float64", (40,), 8.0)]
+KERNEL_EXTREMES = {"float32": [-100.0, -50.0, 0.0, 50.0, 100.0], "float64": [-1000.0, -100.0, 0.0, 100.0, 1000.0]}
+FEEDFORWARD_CASES = [([3, 4, 2], 5, "float64"), ([4, 4, 4], 4, "float64"), ([784, 30, 10], 20, "float32"),
+                     ([5, 6, 6, 3], 1, "float32")]
+# Square layers (4, 4) and a batch as wide as a layer catch a missing transpose or a wrong axis.
+BACKPROP_CASES = [([3, 4, 2], 1, "float64"), ([4, 4, 4], 4, "float64"), ([5, 6, 6, 3], 7, "float64"),
+                  ([3, 5, 5, 5, 2], 5, "float64"), ([784, 30, 10], 32, "float32"), ([4, 4, 4], 4, "float32")]
+# (sizes, examples, mini-batch size, eta, dtype); 23 examples in fives leave a last mini-batch of 3.
+EPOCH_CASES = [([4, 4, 4], 12, 4, 0.5, "float64"), ([5, 6, 6, 3], 23, 5, 1.0, "float64"),
+               ([3, 5, 5, 5, 2], 10, 10, 2.0, "float64"), ([784, 30, 10], 200, 20, 3.0, "float32")]
+GPU_CASES = ["kernel-float32", "kernel-extremes", "backprop-float64", "backprop-float32",
+             "epoch-float64", "epoch-float32"]
+
+TRANSFER_NET, TRANSFER_EXAMPLES, TRANSFER_BATCH = [784, 100, 10], 1000, 50
+
+SPEED_NET, SPEED_EXAMPLES, SPEED_BATCH, SPEED_ETA = [784, 1024, 1024, 10], 8192, 512, 0.1
+STAND_IN_SPEED = ([784, 64, 64, 10], 2048, 256)  # the CuPy stand-in computes with NumPy: plumbing only
+SPEED_ROUNDS = 5            # timed epochs (after one warm-up epoch); the median counts
+NUMPY_ROUNDS = 3            # the NumPy reference is slow: median of 3
+SPEED_FULL, SPEED_HALF = 20.0, 5.0   # times faster than the NumPy reference (all CPU cores)
+SPEED_SLACK_FULL, SPEED_SLACK_HALF = 1.5, 3.0  # ...or at most this much slower than the course's CuPy form
+
+
+# ---------------------------------------------------------------- talking to the submission
+def call(target, name, *args, **kwargs):
+    try:
+        return target.call(name, *args, **kwargs)
+    except StudentError as exc:
+        if f"has no attribute '{name}'" in str(exc):
+            raise AssertionError(f"{name} is missing from gpu_network.py: write it (see its docstring)") from None
+        raise
+
+
+def host_array(value, xp, what):
+    """The NumPy copy of an array the student's code returned, after checking where it lived."""
+    if xp == "cupy":
+        if not isinstance(value, DeviceArray):
+            raise AssertionError(f"{what}: expected a CuPy array (on the GPU), got {describe(value)}")
+        return value.array
+    if isinstance(value, DeviceArray):
+        raise AssertionError(f"{what}: with xp=numpy expected a NumPy array, got a {value.module} array")
+    if not isinstance(value, np.ndarray):
+        raise AssertionError(f"{what}: expected a NumPy array, got {describe(value)}")
+    return value
+
+
+def checked_array(value, xp, shape, what):
+    array = host_array(value, xp, what)
+    if array.shape != tuple(shape):
+        raise AssertionError(f"{what}: expected shape {tuple(shape)}, got {array.shape}")
+    if array.dtype.kind != "f":
+        raise AssertionError(f"{what}: expected a floating-point array, got dtype {array.dtype}")
+    return array
+
+
+def checked_list(value, xp, like, what):
+    if not isinstance(value, (list, tuple)) or len(value) != len(like):
+        raise AssertionError(f"{what}: expected a list of {len(like)} arrays, got {describe(value)}")
+    return [checked_array(v, xp, ref.shape, f"{what}[{i}]") for i, (v, ref) in enumerate(zip(value, like))]
+
+
+def assert_matches(got, expected, dtype, what):
+    """float64 to 1e-9; float32 to rounding (1e-3 relative, or 1e-4 of the largest expected value)."""
+    if dtype == "float64":
+        assert_close(got, expected, what, 1e-9, 1e-12)
+    else:
+        assert_close(got, expected, what, 1e-3, 1e-4 * (float(np.max(np.abs(expected))) or 1.0))
+
+
+def assert_dtype(arrays, dtype, what):
+    for i, array in enumerate(arrays):
+        if array.dtype != np.dtype(dtype):
+            raise AssertionError(f"{what}[{i}] is {array.dtype} for a {dtype} network: keep the network's dtype "
+                                 f"(a float64 array or NumPy float64 scalar promotes float32 to float64)")
+
+
+class Case:
+    """A network of the grader's (cast to ``dtype``) and its float64 twin for the reference."""
+
+    def __init__(self, rng, sizes, dtype):
+        self.sizes, self.dtype = list(sizes), dtype
+        weights, biases = random_net(rng, sizes)
+        weights = [w / np.sqrt(w.shape[1]) for w in weights]  # lecture 3's scale: sigmoids not saturated
+        self.weights = [w.astype(dtype) for w in weights]
+        self.biases = [b.astype(dtype) for b in biases]
+        self.weights64 = [w.astype(np.float64) for w in self.weights]
+        self.biases64 = [b.astype(np.float64) for b in self.biases]
+
+    def data(self, rng, m):
+        X = rng.uniform(0.0, 1.0, (self.sizes[0], m)).astype(self.dtype)
+        Y = rng.uniform(0.0, 1.0, (self.sizes[-1], m)).astype(self.dtype)
+        return X, Y
+
+    def network(self, student, xp):
+        net = student.new("MatrixNetwork", self.sizes, xp=ArrayModule(xp), dtype=self.dtype, seed=0)
+        net.set("weights", OnDevice([w.copy() for w in self.weights], xp))
+        net.set("biases", OnDevice([b.copy() for b in self.biases], xp))
+        return net
+
+    def text(self):
+        return f"a {self.dtype} {self.sizes} network"
+
+
+def fetch_parameters(net, case, xp, what):
+    weights = checked_list(net.get("weights"), xp, case.weights, f"{what}: weights")
+    biases = checked_list(net.get("biases"), xp, case.biases, f"{what}: biases")
+    return weights, biases
+
+
+# ---------------------------------------------------------------- the checks, for either device
+def reference_kernel(z):
+    z = z.astype(np.float64)
+    e = np.exp(-np.abs(z))
+    s = np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+    return s, e / (1 + e) ** 2  # sigmoid'(z) without the cancellation in s * (1 - s)
+
+
+def run_kernel(student, z, xp, what):
+    result = call(student, "fused_sigmoid_prime", OnDevice(z, xp), return_args=True)
+    if not isinstance(result.value, tuple) or len(result.value) != 2:
+        raise AssertionError(f"{what}: expected a pair (s, ds), got {describe(result.value)}")
+    s, ds = (checked_array(v, xp, z.shape, f"{what}: {name}") for v, name in zip(result.value, ("s", "ds")))
+    changed = host_array(result.args[0], xp, f"{what}: z")
+    if not np.array_equal(changed, z):
+        raise AssertionError(f"{what}: z was modified; leave the input as it was")
+    return s, ds, result.warnings
+
+
+def assert_kernel_values(s, ds, z, what):
+    """To float32 or float64 rounding of s (ds = s * (1 - s) loses its last digits where s is near 1)."""
+    expected_s, expected_ds = reference_kernel(z)
+    rtol, atol = (1e-5, 2e-7) if z.dtype == np.float32 else (1e-12, 1e-15)
+    assert_close(s, expected_s, f"{what}: s = sigmoid(z)", rtol, atol)
+    assert_close(ds, expected_ds, f"{what}: ds = sigmoid'(z)", rtol, atol)
+
+
+def check_kernel(student, rng, xp, dtype, shape, spread):
+    z = rng.uniform(-spread, spread, shape).astype(dtype)
+    what = f"fused_sigmoid_prime on a {dtype} {shape} array"
+    s, ds, _ = run_kernel(student, z, xp, what)
+    assert_kernel_values(s, ds, z, what)
+
+
+def check_kernel_extremes(student, xp, dtype):
+    z = np.array(KERNEL_EXTREMES[dtype], dtype=dtype)
+    what = f"fused_sigmoid_prime at z = {KERNEL_EXTREMES[dtype]} ({dtype})"
+    s, ds, warnings = run_kernel(student, z, xp, what)
+    assert_kernel_values(s, ds, z, what)
+    numeric = [w for w in warnings if w.startswith("RuntimeWarning")]
+    if numeric:
+        raise AssertionError(f"{what}: NumPy warned ({numeric[0]}); compute exp only of -|z|")
+
+
+def check_feedforward(student, rng, xp, sizes, m, dtype):
+    case = Case(rng, sizes, dtype)
+    X, _ = case.data(rng, m)
+    out = checked_array(call(case.network(student, xp), "feedforward", OnDevice(X, xp)).value, xp,
+                        (sizes[-1], m), f"feedforward on {case.text()}")
+    expected = forward(case.weights64, case.biases64, X.astype(np.float64))[0][-1]
+    assert_matches(out, expected, dtype, f"feedforward on {case.text()} with a batch of {m}")
+    return out
+
+
+def check_backprop(student, rng, xp, sizes, m, dtype):
+    case = Case(rng, sizes, dtype)
+    X, Y = case.data(rng, m)
+    what = f"backprop on {case.text()} with a batch of {m}"
+    value = call(case.network(student, xp), "backprop", OnDevice(X, xp), OnDevice(Y, xp)).value
+    nabla_b, nabla_w = gradient_pair(value, case, xp, what)
+    expected_b, expected_w = reference_gradients(case.weights64, case.biases64, X.astype(np.float64),
+                                                 Y.astype(np.float64))
+    for i, (got, expected) in enumerate(zip(nabla_w, expected_w)):
+        assert_matches(got, expected, dtype, f"{what}: nabla_w[{i}] (summed over the batch)")
+    for i, (got, expected) in enumerate(zip(nabla_b, expected_b)):
+        assert_matches(got, expected, dtype, f"{what}: nabla_b[{i}] (summed over the batch)")
+    return nabla_b, nabla_w
+
+
+def epoch_order(rng, n, mini_batch_size):
+    order = rng.permutation(n)
+    return order, [order[k:k + mini_batch_size] for k in range(0, n, mini_batch_size)]
+
+
+def assert_epoch(case, weights, biases, X, Y, batches, eta, what):
+    """The displacement of every array after the epoch matches plain SGD replayed in float64."""
+    expected_w, expected_b = replay_sgd(case.weights64, case.biases64, X.astype(np.float64), Y.astype(np.float64),
+                                        batches, [eta] * len(batches))
+    for name, got, start, expected in (("weights", weights, case.weights64, expected_w),
+                                       ("biases", biases, case.biases64, expected_b)):
+        for i, (g, s, e) in enumerate(zip(got, start, expected)):
+            if np.array_equal(g, s):
+                raise AssertionError(f"{what}: {name}[{i}] did not change")
+            if case.dtype == "float64":
+                assert_close(g - s, e - s, f"{what}: the change in {name}[{i}]", 1e-9, 1e-13)
+            else:
+                assert_close(g - s, e - s, f"{what}: the change in {name}[{i}]", 1e-2,
+                             2e-3 * float(np.max(np.abs(e - s))))
+
+
+def run_epoch(student, rng, xp, sizes, n, mini_batch_size, eta, dtype, count_transfers=False):
+    case = Case(rng, sizes, dtype)
+    X, Y = case.data(rng, n)
+    order, batches = epoch_order(rng, n, mini_batch_size)
+    net = case.network(student, xp)
+    what = (f"train_epoch on {case.text()}, {n} examples, mini-batches of {mini_batch_size}, eta {eta:g}")
+    result = call(net, "train_epoch", OnDevice(X, xp), OnDevice(Y, xp), mini_batch_size, eta,
+                  FixedShuffles(xp, [order]), count_transfers=count_transfers)
+    weights, biases = fetch_parameters(net, case, xp, f"after {what}")
+    assert_epoch(case, weights, biases, X, Y, batches, eta, what)
+    return weights, biases, result.transfers
+
+
+# ---------------------------------------------------------------- sigmoid_kernel (CPU)
+@pytest.mark.item("sigmoid_kernel")
+@pytest.mark.parametrize("dtype,shape,spread", KERNEL_CASES, ids=lambda v: str(v))
+def test_fused_sigmoid_prime_values(student, rng, dtype, shape, spread):
+    check_kernel(student, rng, "numpy", dtype, shape, spread)
+
+
+@pytest.mark.item("sigmoid_kernel")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_fused_sigmoid_prime_extremes_without_overflow(student, dtype):
+    check_kernel_extremes(student, "numpy", dtype)
+
+
+# ---------------------------------------------------------------- feedforward, backprop, train_epoch (CPU)
+@pytest.mark.item("feedforward")
+@pytest.mark.parametrize("sizes,m,dtype", FEEDFORWARD_CASES, ids=lambda v: "-".join(map(str, v)) if isinstance(v, list) else str(v))
+def test_feedforward(student, rng, sizes, m, dtype):
+    check_feedforward(student, rng, "numpy", sizes, m, dtype)
+
+
+@pytest.mark.item("backprop")
+@pytest.mark.parametrize("sizes,m,dtype", BACKPROP_CASES, ids=lambda v: "-".join(map(str, v)) if isinstance(v, list) else str(v))
+def test_backprop_matches_the_reference(student, rng, sizes, m, dtype):
+    check_backprop(student, rng, "numpy", sizes, m, dtype)
+
+
+@pytest.mark.item("train_epoch")
+@pytest.mark.parametrize("sizes,n,mini_batch_size,eta,dtype", EPOCH_CASES,
+                         ids=lambda v: "-".join(map(str, v)) if isinstance(v, list) else str(v))
+def test_train_epoch_is_sgd_in_the_given_order(student, rng, sizes, n, mini_batch_size, eta, dtype):
+    run_epoch(student, rng, "numpy", sizes, n, mini_batch_size, eta, dtype)
+
+
+# ---------------------------------------------------------------- dtype (CPU)
+def gradient_pair(value, case, xp, what):
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise AssertionError(f"{what}: expected a pair (nabla_b, nabla_w), got {describe(value)}")
+    return (checked_list(value[0], xp, case.biases, f"{what}: nabla_b"),
+            checked_list(value[1], xp, case.weights, f"{what}: nabla_w"))
+
+
+def dtype_of_each(student, rng, what):
+    """What a float32 (or float64) network gives back: (arrays, the dtype they should have, a description)."""
+    if what == "kernel":
+        z = rng.uniform(-3, 3, (4, 5)).astype(np.float32)
+        s, ds, _ = run_kernel(student, z, "numpy", "fused_sigmoid_prime on float32")
+        return [s, ds], "float32", "fused_sigmoid_prime(z) for float32 z"
+    case = Case(rng, [5, 4, 3], "float64" if what == "epoch64" else "float32")
+    X, Y = case.data(rng, 6)
+    net = case.network(student, "numpy")
+    if what == "feedforward":
+        out = checked_array(call(net, "feedforward", X).value, "numpy", (3, 6), "feedforward")
+        return [out], "float32", "feedforward(X)"
+    if what == "backprop":
+        nabla_b, nabla_w = gradient_pair(call(net, "backprop", X, Y).value, case, "numpy", "backprop")
+        return nabla_b + nabla_w, "float32", "the gradients from backprop"
+    call(net, "train_epoch", X, Y, 3, 0.5, FixedShuffles("numpy", [rng.permutation(6)]))
+    weights, biases = fetch_parameters(net, case, "numpy", "after train_epoch")
+    return weights + biases, case.dtype, f"weights and biases of a {case.dtype} network after train_epoch"
+
+
+@pytest.mark.item("dtype")
+@pytest.mark.parametrize("what", ["kernel", "feedforward", "backprop", "epoch32", "epoch64"])
+def test_results_keep_the_network_dtype(student, rng, what):
+    arrays, dtype, text = dtype_of_each(student, rng, what)
+    assert_dtype(arrays, dtype, text)
+
+
+# ---------------------------------------------------------------- the GPU items
+@pytest.fixture(scope="module")
+def gpu_status(worker_limits):
+    return gpu.probe(worker_limits)
+
+
+@pytest.fixture
+def on_gpu(gpu_status, note):
+    """Skip (NOT GRADED, with the reason) without a usable GPU; otherwise say which device graded."""
+    if not gpu_status["available"]:
+        pytest.skip(gpu.not_graded_reason(gpu_status))
+    if gpu_status.get("stand_in"):
+        note("graded on a CuPy stand-in that computes with NumPy (course tests only), not on a GPU")
+    else:
+        note(f"graded on {gpu_status['device']}")
+    return gpu_status
+
+
+@pytest.mark.item("gpu_correctness")
+@pytest.mark.parametrize("case", GPU_CASES)
+def test_the_same_code_is_right_on_the_gpu(student, rng, on_gpu, case):
+    if case == "kernel-float32":
+        check_kernel(student, rng, "cupy", "float32", (64, 33), 8.0)
+    elif case == "kernel-extremes":
+        check_kernel_extremes(student, "cupy", "float32")
+        check_kernel_extremes(student, "cupy", "float64")
+    elif case == "backprop-float64":
+        check_backprop(student, rng, "cupy", [4, 4, 4], 4, "float64")
+    elif case == "backprop-float32":
+        check_backprop(student, rng, "cupy", [784, 30, 10], 32, "float32")
+    elif case == "epoch-float64":
+        run_epoch(student, rng, "cupy", [5, 6, 6, 3], 23, 5, 1.0, "float64")
+    else:
+        weights, biases, _ = run_epoch(student, rng, "cupy", [784, 30, 10], 200, 20, 3.0, "float32")
+        assert_dtype(weights + biases, "float32", "on the GPU, weights and biases after train_epoch")
+
+
+@pytest.fixture(scope="module")
+def measured():
+    return {}  # one measurement per grading run, shared by the checks of an item
+
+
+def count_transfers(student, rng):
+    """Copies during a correct epoch on the GPU; an epoch that is wrong earns nothing here."""
+    _, _, transfers = run_epoch(student, rng, "cupy", TRANSFER_NET, TRANSFER_EXAMPLES, TRANSFER_BATCH, 1.0,
+                                "float32", count_transfers=True)
+    return transfers
+
+
+@pytest.mark.item("no_host_transfers")
+@pytest.mark.parametrize("direction", ["to_host", "to_device"])
+def test_train_epoch_stays_on_the_device(student, rng, on_gpu, measured, note, direction):
+    transfers = measure_once(measured, "transfers", lambda: count_transfers(student, rng))
+    note(f"copies inside train_epoch ({TRANSFER_EXAMPLES // TRANSFER_BATCH} mini-batches): "
+         f"{transfers['to_host']} to the host, {transfers['to_device']} to the device")
+    if direction == "to_host":
+        assert transfers["to_host"] == 0, (
+            f"train_epoch copied from the GPU to the host {transfers['to_host']} times (.get(), cupy.asnumpy, "
+            f"float(), .item() or .tolist() of a CuPy array); each copy waits for the GPU. Keep everything on "
+            f"the device until the epoch is over")
+    else:
+        assert transfers["to_device"] == 0, (
+            f"train_epoch copied from the host to the GPU {transfers['to_device']} times (cupy.asarray or "
+            f"cupy.array of a NumPy array or list); shuffle with the rng you are given, on the device")
+
+
+# The course's matrix form, the same code on both devices, run in a worker of its own
+# with no student code: what the student's epoch is timed against.
+BASELINES = '''
+import numpy
+
+try:
+    import cupy
+except ImportError:
+    cupy = None
+
+_kernel = None
+
+
+def sigmoid_and_prime(z, xp):
+    global _kernel
+    if xp is numpy:
+        s = 0.5 * (1 + numpy.tanh(0.5 * z))
+        return s, s * (1 - s)
+    if _kernel is None:
+        _kernel = cupy.ElementwiseKernel("T z", "T s, T ds", "T e = exp(-z); s = 1 / (1 + e); ds = s * (1 - s);",
+                                         "course_sigmoid_and_prime")
+    return _kernel(z)
+
+
+class MatrixNetwork:
+    def __init__(self, sizes, xp):
+        self.xp = xp
+        self.weights, self.biases = [], []
+
+    def train_epoch(self, X, Y, mini_batch_size, eta, rng):
+        perm = rng.permutation(X.shape[1])
+        for k in range(0, X.shape[1], mini_batch_size):
+            batch = perm[k:k + mini_batch_size]
+            activations, primes = [X[:, batch]], []
+            for w, b in zip(self.weights, self.biases):
+                a, da = sigmoid_and_prime(w @ activations[-1] + b, self.xp)
+                activations.append(a)
+                primes.append(da)
+            delta = (activations[-1] - Y[:, batch]) * primes[-1]
+            step = eta / len(batch)
+            for layer in range(len(self.weights) - 1, -1, -1):
+                nabla_b = delta.sum(axis=1, keepdims=True)
+                nabla_w = delta @ activations[layer].T
+                if layer > 0:
+                    delta = (self.weights[layer].T @ delta) * primes[layer - 1]
+                self.weights[layer] = self.weights[layer] - step * nabla_w
+                self.biases[layer] = self.biases[layer] - step * nabla_b
+'''
+
+
+def speed_setup(rng, stand_in):
+    sizes, n, batch = STAND_IN_SPEED if stand_in else (SPEED_NET, SPEED_EXAMPLES, SPEED_BATCH)
+    case = Case(rng, sizes, "float32")
+    X = rng.uniform(0.0, 1.0, (sizes[0], n)).astype(np.float32)
+    Y = np.eye(sizes[-1], dtype=np.float32)[:, rng.integers(0, sizes[-1], n)]
+    orders = [rng.permutation(n) for _ in range(SPEED_ROUNDS + 1)]
+    return case, X, Y, batch, orders
+
+
+def timed_epoch(net, data, batch, order, xp):
+    """Seconds for one epoch plus a digest of the weights read back from the device.
+
+    The clock is the grader's, outside the student's process: the digest (sums
+    of the new weights) cannot be sent before the device has finished the
+    epoch, so asynchronous work is inside the timed region; it is later
+    compared with the weights themselves.
+    """
+    start = time.perf_counter()
+    result = net.call("train_epoch", data[0], data[1], batch, SPEED_ETA, FixedShuffles(xp, [order]),
+                      digest=["weights", "biases"])
+    return time.perf_counter() - start, result.digest
+
+
+def digest_of(weights, biases):
+    return [float(np.sum(a, dtype=np.float64)) for a in list(weights) + list(biases)]
+
+
+def assert_same_epoch(got, expected, start, what):
+    """Digests (sums of each array) after an epoch: the change must match the course's epoch on the same order."""
+    for i, (g, e, s) in enumerate(zip(got, expected, start)):
+        if not abs((g - s) - (e - s)) <= 2e-2 * abs(e - s) + 1e-3:
+            raise AssertionError(f"{what}: the timed epoch did not compute the same update as the course's "
+                                 f"(array {i}: sum changed by {g - s:.4g}, expected {e - s:.4g})")
+
+
+def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
+    case, X, Y, batch, orders = speed_setup(rng, stand_in)
+    start_digest = digest_of(case.weights, case.biases)
+    times = {"student": [], "cupy": [], "numpy": []}
+    what = f"train_epoch on {case.text()} with {X.shape[1]} examples in mini-batches of {batch}"
+    threads = os.cpu_count() or 1
+    baseline_worker = Worker({"baselines.py": BASELINES.encode()}, replace(worker_limits, blas_threads=threads))
+    try:
+        baseline = Student(lambda: baseline_worker, "baselines")
+        data = {xp: (baseline.store(OnDevice(X, xp)), baseline.store(OnDevice(Y, xp))) for xp in ("numpy", "cupy")}
+        for round_number, order in enumerate(orders):  # round 0 warms up (kernels compile) and is not counted
+            stop_student_code()  # no student process runs while the references are timed
+            expected = None
+            for xp in ("cupy", "numpy"):
+                if xp == "numpy" and round_number > NUMPY_ROUNDS:
+                    continue
+                reference = baseline.new("MatrixNetwork", case.sizes, ArrayModule(xp))
+                reference.set("weights", OnDevice([w.copy() for w in case.weights], xp))
+                reference.set("biases", OnDevice([b.copy() for b in case.biases], xp))
+                seconds, digest = timed_epoch(reference, data[xp], batch, order, xp)
+                times[xp].append(seconds)
+                expected = digest if xp == "cupy" else expected
+            student_data = (student.store(OnDevice(X, "cupy")), student.store(OnDevice(Y, "cupy")))
+            net = case.network(student, "cupy")
+            call(net, "train_epoch", student_data[0], student_data[1], batch, SPEED_ETA,
+                 FixedShuffles("cupy", [order]))  # a fresh process warms up (kernels compile)
+            net.set("weights", OnDevice([w.copy() for w in case.weights], "cupy"))
+            net.set("biases", OnDevice([b.copy() for b in case.biases], "cupy"))
+            seconds, digest = timed_epoch(net, student_data, batch, order, "cupy")
+            times["student"].append(seconds)
+            assert_same_epoch(digest, expected, start_digest, what)
+            if round_number == 0:  # once: the whole result, not just its digest
+                weights, biases = fetch_parameters(net, case, "cupy", f"after {what}")
+                assert_digest_is_honest(digest, weights, biases, what)
+                batches = [order[k:k + batch] for k in range(0, X.shape[1], batch)]
+                assert_epoch(case, weights, biases, X, Y, batches, SPEED_ETA, what)
+    finally:
+        baseline_worker.close()
+    return {xp: float(np.median(t[1:])) for xp, t in times.items()}
+
+
+def assert_digest_is_honest(digest, weights, biases, what):
+    actual = digest_of(weights, biases)
+    for i, (d, a) in enumerate(zip(digest, actual)):
+        if not abs(d - a) <= 1e-6 * max(abs(a), 1.0):
+            raise AssertionError(f"{what}: the sums reported after the epoch do not match the weights read back")
+
+
+@pytest.mark.item("gpu_speedup")
+@pytest.mark.parametrize("needed", [SPEED_HALF, SPEED_FULL], ids=["half", "full"])
+def test_an_epoch_on_the_gpu_is_much_faster(student, rng, on_gpu, measured, note, stop_student_code,
+                                            worker_limits, needed):
+    stand_in = bool(on_gpu.get("stand_in"))
+    t = measure_once(measured, "speed",
+                     lambda: measure_speed(student, rng, stop_student_code, worker_limits, stand_in))
+    ratio, course = t["numpy"] / t["student"], t["numpy"] / t["cupy"]
+    sizes = STAND_IN_SPEED[0] if stand_in else SPEED_NET
+    note(f"one epoch (median of {SPEED_ROUNDS}): yours {t['student'] * 1e3:.1f} ms, NumPy on "
+         f"{os.cpu_count()} CPU cores {t['numpy'] * 1e3:.1f} ms ({ratio:.1f}x), course CuPy form "
+         f"{t['cupy'] * 1e3:.1f} ms ({course:.1f}x)")
+    slack = SPEED_SLACK_FULL if needed == SPEED_FULL else SPEED_SLACK_HALF
+    # On a GPU where even the course's CuPy form cannot reach the ratio, being about as
+    # fast as it is what "ported to the GPU" means.
+    assert ratio >= needed or t["student"] <= slack * t["cupy"], (
+        f"an epoch of {sizes} float32 with mini-batches of {SPEED_BATCH if not stand_in else STAND_IN_SPEED[2]} "
+        f"took {t['student'] * 1e3:.1f} ms on the GPU, {ratio:.1f}x faster than NumPy; this part needs "
+        f"{needed:g}x or at most {slack:g}x the course's CuPy time ({t['cupy'] * 1e3:.1f} ms). Keep every step "
+        f"on the device, with no Python loop over examples and no copies to the host")
