@@ -210,6 +210,8 @@ def _describe_call(name, args, kwargs):
             return f"<{len(v.indices)} examples>"
         if isinstance(v, wire.ArrayModule):
             return v.name
+        if isinstance(v, wire.Ref):
+            return "<data sent earlier>"
         if isinstance(v, wire.OnDevice):
             return short(v.value)
         if isinstance(v, wire.FixedShuffles):

@@ -1,0 +1,130 @@
+"""Public checks for hw4_gpu: what ``python -m autograder check hw4_gpu`` runs.
+
+Numbers you can follow by hand, a gradient check against central finite
+differences, one small epoch, and the dtype rule. Where CuPy finds a GPU,
+the kernel and an epoch also run on it, with the copies between host and
+device counted. The hidden tests that give the grade check much more (more
+shapes and depths, float32 and float64, extreme inputs, larger epochs on
+both devices, and the speed of an epoch against NumPy on a GPU).
+"""
+import numpy as np
+import pytest
+
+from autograder import gpu
+from autograder.checks import assert_close, describe
+from autograder.network_checks import finite_differences, forward, replay_sgd
+from autograder.wire import ArrayModule, DeviceArray, FixedShuffles, OnDevice
+
+# A [2, 2, 2] network (square: a forgotten transpose shows up) with numbers chosen by hand.
+WEIGHTS = [np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([[1.0, -0.5], [-1.5, 0.75]])]
+BIASES = [np.array([[0.1], [-0.2]]), np.array([[0.0], [0.3]])]
+X = np.array([[1.0, 0.0, -1.0, 0.5], [0.5, 1.0, 2.0, -0.5]])
+Y = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
+
+
+def host(value, xp, what):
+    if xp == "cupy" and not isinstance(value, DeviceArray):
+        raise AssertionError(f"{what}: expected a CuPy array, got {describe(value)}")
+    array = value.array if isinstance(value, DeviceArray) else value
+    assert isinstance(array, np.ndarray), f"{what}: expected an array, got {describe(value)}"
+    return array
+
+
+def network(student, dtype="float64", xp="numpy"):
+    net = student.new("MatrixNetwork", [2, 2, 2], xp=ArrayModule(xp), dtype=dtype, seed=0)
+    net.set("weights", OnDevice([w.astype(dtype) for w in WEIGHTS], xp))
+    net.set("biases", OnDevice([b.astype(dtype) for b in BIASES], xp))
+    return net
+
+
+def one_epoch(student, xp, dtype="float64"):
+    """Four examples in mini-batches of two, in the order 2, 0, 3, 1; returns (weights, biases, result)."""
+    net = network(student, dtype, xp)
+    order = np.array([2, 0, 3, 1])
+    result = net.call("train_epoch", OnDevice(X.astype(dtype), xp), OnDevice(Y.astype(dtype), xp), 2, 0.5,
+                      FixedShuffles(xp, [order]), count_transfers=(xp == "cupy"))
+    weights = [host(w, xp, "weights") for w in net.get("weights")]
+    biases = [host(b, xp, "biases") for b in net.get("biases")]
+    expected_w, expected_b = replay_sgd(WEIGHTS, BIASES, X, Y, [order[:2], order[2:]], [0.5, 0.5])
+    for i in range(2):
+        assert_close(weights[i], expected_w[i], f"weights[{i}] after one epoch", 1e-5 if dtype == "float32" else 1e-9)
+        assert_close(biases[i], expected_b[i], f"biases[{i}] after one epoch", 1e-5 if dtype == "float32" else 1e-9)
+    return weights, biases, result
+
+
+@pytest.fixture(scope="module")
+def gpu_status(worker_limits):
+    return gpu.probe(worker_limits)
+
+
+@pytest.fixture
+def on_gpu(gpu_status):
+    if not gpu_status["available"]:
+        pytest.skip(gpu.not_graded_reason(gpu_status))
+
+
+@pytest.mark.item("sigmoid_kernel")
+def test_kernel_at_zero_and_two(student):
+    s, ds = student.fused_sigmoid_prime(np.array([0.0, 2.0]))
+    s, ds = host(s, "numpy", "s"), host(ds, "numpy", "ds")
+    sig2 = 1 / (1 + np.exp(-2.0))
+    assert_close(s, [0.5, sig2], "s = sigmoid(z) at z = 0 and 2 (0.5 and 0.8808)", 1e-12)
+    assert_close(ds, [0.25, sig2 * (1 - sig2)], "ds = sigmoid'(z) at z = 0 and 2 (0.25 and 0.1050)", 1e-12)
+
+
+@pytest.mark.item("sigmoid_kernel")
+def test_kernel_does_not_overflow(student):
+    result = student.call("fused_sigmoid_prime", np.array([-100.0, 100.0], dtype=np.float32))
+    numeric = [w for w in result.warnings if w.startswith("RuntimeWarning")]
+    assert not numeric, f"fused_sigmoid_prime at z = -100 (float32) warned: {numeric[0]}"
+
+
+@pytest.mark.item("feedforward")
+def test_feedforward_of_four_examples(student):
+    out = host(network(student).feedforward(X), "numpy", "feedforward(X)")
+    assert out.shape == (2, 4), f"feedforward(X) for X of shape (2, 4) should have shape (2, 4), got {out.shape}"
+    assert_close(out, forward(WEIGHTS, BIASES, X)[0][-1], "feedforward(X)", 1e-12)
+
+
+@pytest.mark.item("backprop")
+def test_backprop_matches_finite_differences(student):
+    nabla_b, nabla_w = network(student).backprop(X, Y)
+    fd_b, fd_w = finite_differences([w.copy() for w in WEIGHTS], [b.copy() for b in BIASES], X, Y)
+    for i in range(2):
+        assert_close(host(nabla_w[i], "numpy", "nabla_w"), fd_w[i], f"nabla_w[{i}] vs finite differences", 1e-7, 1e-10)
+        assert_close(host(nabla_b[i], "numpy", "nabla_b"), fd_b[i], f"nabla_b[{i}] vs finite differences", 1e-7, 1e-10)
+
+
+@pytest.mark.item("train_epoch")
+def test_one_epoch_of_two_mini_batches(student):
+    one_epoch(student, "numpy")
+
+
+@pytest.mark.item("dtype")
+def test_float32_stays_float32(student):
+    weights, biases, _ = one_epoch(student, "numpy", "float32")
+    for name, arrays in (("weights", weights), ("biases", biases)):
+        for i, a in enumerate(arrays):
+            assert a.dtype == np.float32, f"{name}[{i}] of a float32 network became {a.dtype} after train_epoch"
+
+
+@pytest.mark.item("gpu_correctness")
+def test_the_kernel_on_the_gpu(student, on_gpu):
+    s, ds = student.fused_sigmoid_prime(OnDevice(np.array([0.0, 2.0], dtype=np.float32), "cupy"))
+    s, ds = host(s, "cupy", "s"), host(ds, "cupy", "ds")
+    assert s.dtype == ds.dtype == np.float32, f"float32 input gave {s.dtype} and {ds.dtype}"
+    sig2 = 1 / (1 + np.exp(-2.0))
+    assert_close(ds, [0.25, sig2 * (1 - sig2)], "ds on the GPU at z = 0 and 2", 1e-5)
+
+
+@pytest.mark.item("no_host_transfers")
+def test_an_epoch_on_the_gpu_stays_there(student, on_gpu):
+    _, _, result = one_epoch(student, "cupy")
+    assert result.transfers == {"to_host": 0, "to_device": 0}, (
+        f"train_epoch copied between host and GPU: {result.transfers['to_host']} times to the host, "
+        f"{result.transfers['to_device']} times to the device")
+
+
+@pytest.mark.item("gpu_speedup")
+def test_speed_is_timed_by_the_grader():
+    pytest.skip("timed only when graded: an epoch of [784, 1024, 1024, 10] against NumPy and the course's CuPy form")
