@@ -87,12 +87,21 @@ def grade_all(assignment_id, root, out_dir, jobs=None, extra=()):
         print(f"{len(scores)} graded: mean {statistics.mean(scores):.2f}, median {statistics.median(scores):.2f} "
               f"of {assignment.max_score:g}")
         for name in items:
-            lost = sum(1 for r in reports.values() for i in r["items"] if i["name"] == name and i["score"] < i["max_score"])
-            print(f"  {name:<22} below full for {lost} of {len(scores)}")
+            skipped = sum(1 for r in reports.values() if name in r["not_graded"])
+            lost = sum(1 for r in reports.values() for i in r["items"]
+                       if i["name"] == name and i["score"] < i["max_score"] and name not in r["not_graded"])
+            print(f"  {name:<22} below full for {lost} of {len(scores)}"
+                  + (f", NOT GRADED for {skipped}" if skipped else ""))
     not_graded = sorted(s for s, r in reports.items() if r["not_graded"])
     if not_graded:
-        print(f"WARNING: items NOT GRADED for {len(not_graded)} student(s) (see grades.csv): "
-              + ", ".join(not_graded))
+        names = sorted({n for s in not_graded for n in reports[s]["not_graded"]}, key=items.index)
+        reasons = sorted({i["feedback"] for s in not_graded for i in reports[s]["items"] if i["name"] in names})
+        print(f"WARNING: {', '.join(names)} NOT GRADED for {len(not_graded)} student(s), scored 0 until regraded "
+              f"(see the not_graded column of grades.csv): " + ", ".join(not_graded))
+        for reason in reasons[:3]:
+            print(f"  why: {reason}")
+        if any(assignment.item(n).needs_gpu for n in names):
+            print(f"  Run grade-all for {assignment_id} again on a machine with a CUDA GPU and CuPy to grade them.")
     print(f"CSV: {out_dir / 'grades.csv'}   reports: {out_dir / 'reports'}   chart: {out_dir / 'scores.png'}")
     if failures:
         print(f"ERROR: {len(failures)} submission(s) could not be graded:", file=sys.stderr)

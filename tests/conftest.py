@@ -14,16 +14,16 @@ REPO = Path(__file__).resolve().parent.parent
 SUBMISSIONS = REPO / "tests" / "submissions"
 
 
-def run_cli(*args, timeout=300, cwd=REPO):
-    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd, env=nbgrader_env(),
-                          capture_output=True, text=True, timeout=timeout)
+def run_cli(*args, timeout=300, cwd=REPO, env=None):
+    return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)], cwd=cwd,
+                          env={**nbgrader_env(), **(env or {})}, capture_output=True, text=True, timeout=timeout)
 
 
-def grade_folder(assignment, folder, *extra):
+def grade_folder(assignment, folder, *extra, env=None):
     """Grade ``folder`` with the CLI; returns (completed process, report dict or None)."""
     # Next to the folder as named: a symlinked folder must not put reports beside its target.
     out = Path(os.path.abspath(folder)).parent / f"{Path(folder).name}.report.json"
-    result = run_cli("grade", assignment, folder, "--json", out, *extra)
+    result = run_cli("grade", assignment, folder, "--json", out, *extra, env=env)
     report = json.loads(out.read_text()) if out.exists() else None
     return result, report
 
@@ -37,14 +37,14 @@ def write_submission(root, name, files):
     return folder
 
 
-def grade_many(assignment, folders, *extra):
+def grade_many(assignment, folders, *extra, env=None):
     """Grade several folders two at a time (the CI machine has two cores)."""
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = list(pool.map(lambda f: grade_folder(assignment, f, *extra), folders))
+        results = list(pool.map(lambda f: grade_folder(assignment, f, *extra, env=env), folders))
     return dict(zip([Path(f).name for f in folders], results))
 
 
-def grade_class(assignment, root, samples, mutants, mutant_source):
+def grade_class(assignment, root, samples, mutants, mutant_source, env=None):
     """Grade the reference, the released stub, the named sample submissions and every mutant.
 
     Returns {name: report}; every grading must complete (exit 0).
@@ -55,7 +55,8 @@ def grade_class(assignment, root, samples, mutants, mutant_source):
                "stub": (REPO / "assignments" / assignment / module).read_text()}
     sources.update({name: (SUBMISSIONS / assignment / name / module).read_text() for name in samples})
     sources.update({name: mutant_source(name) for name in mutants})
-    graded = grade_many(assignment, [write_submission(root, name, {module: text}) for name, text in sources.items()])
+    graded = grade_many(assignment, [write_submission(root, name, {module: text}) for name, text in sources.items()],
+                        env=env)
     for name, (result, _) in graded.items():
         assert result.returncode == 0, f"{name}: grading did not complete: {result.stderr}"
     return {name: report for name, (_, report) in graded.items()}
@@ -63,6 +64,10 @@ def grade_class(assignment, root, samples, mutants, mutant_source):
 
 def item_scores(report):
     return {i["name"]: i["score"] for i in report["items"]}
+
+
+# A CuPy stand-in that computes with NumPy: lets the tests run the GPU items where no GPU exists.
+GPU_STAND_IN = {"AUTOGRADER_CUPY_STAND_IN": str(REPO / "tests" / "gpu_stand_in")}
 
 
 @pytest.fixture(scope="session")

@@ -29,3 +29,19 @@ def test_grade_all_writes_csv_reports_and_chart(tmp_path):
 def test_grade_all_of_a_missing_folder_is_clear(tmp_path):
     result = run_cli("grade-all", ASSIGNMENT, tmp_path / "nope")
     assert result.returncode == 1 and "is not a folder" in result.stderr
+
+
+def test_grade_all_without_a_gpu_says_so_loudly(tmp_path):
+    root = tmp_path / "submitted"
+    write_submission(root, "alice", {"gpu_network.py": (REPO / "solutions" / "hw4_gpu" / "gpu_network.py").read_text()})
+    write_submission(root, "bob", {"gpu_network.py": (REPO / "assignments" / "hw4_gpu" / "gpu_network.py").read_text()})
+    out = tmp_path / "grades"
+    result = run_cli("grade-all", "hw4_gpu", root, "--out", out, "--jobs", "2", env={"AUTOGRADER_CUPY_STAND_IN": ""})
+    assert result.returncode == 0, result.stderr
+    with open(out / "grades.csv", newline="") as f:
+        rows = {row["student"]: row for row in csv.DictReader(f)}
+    assert rows["alice"]["not_graded"] == "gpu_correctness no_host_transfers gpu_speedup"
+    assert float(rows["alice"]["score"]) == 12 and float(rows["bob"]["score"]) == 0
+    assert "WARNING: gpu_correctness, no_host_transfers, gpu_speedup NOT GRADED for 2 student(s)" in result.stdout
+    assert "no usable CUDA GPU" in result.stdout and "machine with a CUDA GPU" in result.stdout
+    assert "gpu_speedup            below full for 0 of 2, NOT GRADED for 2" in result.stdout

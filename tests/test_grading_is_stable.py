@@ -10,11 +10,11 @@ import pytest
 from autograder import assignments
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import REPO, grade_folder
+from conftest import GPU_STAND_IN, REPO, grade_folder
 
 pytestmark = pytest.mark.slow
 SEEDS = {"hw1_activations": [2165668917419200249, *range(1, 8)], "hw2_backprop": [1, 2, 3, 4],
-         "hw3_optimizers": list(range(1, 9))}
+         "hw3_optimizers": list(range(1, 9)), "hw4_gpu": list(range(1, 9))}
 
 
 def test_every_assignment_is_swept():
@@ -23,13 +23,15 @@ def test_every_assignment_is_swept():
 
 @pytest.mark.parametrize("assignment_id", sorted(SEEDS))
 def test_reference_is_full_under_many_seeds(assignment_id, tmp_path):
+    # hw4's GPU items run on the CuPy stand-in, so their tolerances are swept too.
     folders = []
     for seed in SEEDS[assignment_id]:
         folder = tmp_path / f"seed{seed}"
         folder.symlink_to(REPO / "solutions" / assignment_id)  # the folder, not the module, is linked
         folders.append((folder, seed))
     with ThreadPoolExecutor(max_workers=2) as pool:  # two at a time, as on the CI machine
-        graded = list(pool.map(lambda fs: grade_folder(assignment_id, fs[0], "--seed", fs[1]), folders))
+        graded = list(pool.map(lambda fs: grade_folder(assignment_id, fs[0], "--seed", fs[1], env=GPU_STAND_IN),
+                               folders))
     for (folder, _), (result, report) in zip(folders, graded):
         name = folder.name
         assert result.returncode == 0, result.stderr

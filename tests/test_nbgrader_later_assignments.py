@@ -1,9 +1,10 @@
-"""Real nbgrader on hw2 and hw3: release, autograde, export; the gradebook holds the engine's scores.
+"""Real nbgrader on hw2, hw3 and hw4: release, autograde, export; the gradebook holds the engine's scores.
 
 hw1 has the full end-to-end treatment (tests/test_nbgrader_end_to_end.py); this
 checks that the later assignments' notebooks, grade cells and points work the
 same way, including hw2's MNIST item (graded by the engine, which has the data,
-while the sandboxed notebook kernel does not).
+while the sandboxed notebook kernel does not) and hw4's GPU items (NOT GRADED
+where there is no GPU: the gradebook holds the CPU items' points).
 """
 import csv
 import json
@@ -15,6 +16,7 @@ from autograder.nbgrader_hooks import REPORT_NAME
 from autograder.release import release, run_nbgrader
 from conftest import REPO, SUBMISSIONS
 from mutants_hw3 import mutant_source
+from mutants_hw4 import mutant_source as hw4_mutant
 
 pytestmark = pytest.mark.slow
 
@@ -23,8 +25,10 @@ CLASS = {
                      "nick": ((SUBMISSIONS / "hw2_backprop" / "nielsen" / "network.py").read_text(), 10.0)},
     "hw3_optimizers": {"alice": ((REPO / "solutions" / "hw3_optimizers" / "optimizers.py").read_text(), 16.0),
                        "bob": (mutant_source("adam_decoupled_weight_decay"), None)},
+    "hw4_gpu": {"alice": ((REPO / "solutions" / "hw4_gpu" / "gpu_network.py").read_text(), "full"),
+                "bob": (hw4_mutant("bias_gradient_averaged"), None)},
 }
-MODULES = {"hw2_backprop": "network.py", "hw3_optimizers": "optimizers.py"}
+MODULES = {"hw2_backprop": "network.py", "hw3_optimizers": "optimizers.py", "hw4_gpu": "gpu_network.py"}
 
 
 @pytest.mark.parametrize("assignment_id", sorted(CLASS))
@@ -44,7 +48,13 @@ def test_nbgrader_grades_the_assignment(assignment_id, tmp_path):
     for student, (_, expected) in CLASS[assignment_id].items():
         report = json.loads((course / "autograded" / student / assignment_id / REPORT_NAME).read_text())
         assert book[student] == pytest.approx(report["score"], abs=1e-3), (student, report)
-        if expected is not None:
+        not_graded = sum(i["max_score"] for i in report["items"] if i["status"] != "graded")
+        for item in (i for i in report["items"] if i["status"] != "graded"):  # said in the student's notebook too
+            notebook = (course / "autograded" / student / assignment_id / f"{assignment_id}.ipynb").read_text()
+            assert f"{item['name']}: 0 / {item['max_score']:g}. NOT GRADED." in notebook
+        if expected == "full":  # all that could be graded here (GPU items only where there is a GPU)
+            assert report["score"] == report["max_score"] - not_graded, report
+        elif expected is not None:
             assert report["score"] == expected, report
         else:
-            assert 0 < report["score"] < report["max_score"]
+            assert 0 < report["score"] < report["max_score"] - not_graded

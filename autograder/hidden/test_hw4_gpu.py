@@ -514,13 +514,13 @@ def test_an_epoch_on_the_gpu_is_much_faster(student, rng, on_gpu, measured, note
     ratio, course = t["numpy"] / t["student"], t["numpy"] / t["cupy"]
     sizes = STAND_IN_SPEED[0] if stand_in else SPEED_NET
     note(f"one epoch (median of {SPEED_ROUNDS}): yours {t['student'] * 1e3:.1f} ms, NumPy on "
-         f"{os.cpu_count()} CPU cores {t['numpy'] * 1e3:.1f} ms ({ratio:.1f}x), course CuPy form "
-         f"{t['cupy'] * 1e3:.1f} ms ({course:.1f}x)")
+         f"{os.cpu_count()} CPU cores {t['numpy'] * 1e3:.1f} ms ({ratio:.2g}x), course CuPy form "
+         f"{t['cupy'] * 1e3:.1f} ms ({course:.2g}x)")
     slack = SPEED_SLACK_FULL if needed == SPEED_FULL else SPEED_SLACK_HALF
     # On a GPU where even the course's CuPy form cannot reach the ratio, being about as
     # fast as it is what "ported to the GPU" means.
     assert ratio >= needed or t["student"] <= slack * t["cupy"], (
         f"an epoch of {sizes} float32 with mini-batches of {SPEED_BATCH if not stand_in else STAND_IN_SPEED[2]} "
-        f"took {t['student'] * 1e3:.1f} ms on the GPU, {ratio:.1f}x faster than NumPy; this part needs "
+        f"took {t['student'] * 1e3:.1f} ms on the GPU, {ratio:.2g}x the speed of NumPy; this part needs "
         f"{needed:g}x or at most {slack:g}x the course's CuPy time ({t['cupy'] * 1e3:.1f} ms). Keep every step "
         f"on the device, with no Python loop over examples and no copies to the host")

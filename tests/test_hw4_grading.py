@@ -1,0 +1,77 @@
+"""The hw4 hidden suite gives the right grade, with and without a GPU.
+
+On the CuPy stand-in (the GPU path, computed with NumPy) the reference
+scores full, the stub zero, and every mutant loses the items it breaks,
+including those only a GPU check can see. Without any GPU the three GPU
+items are NOT GRADED, with the reason, for every submission: never
+awarded, never zeroed in silence.
+"""
+import pytest
+
+from conftest import GPU_STAND_IN, REPO, grade_class, grade_folder
+from mutants_hw4 import MUTANTS, mutant_source
+
+ASSIGNMENT = "hw4_gpu"
+GPU_ITEMS = ["gpu_correctness", "no_host_transfers", "gpu_speedup"]
+
+
+@pytest.fixture(scope="session")
+def reports(tmp_path_factory):
+    return grade_class(ASSIGNMENT, tmp_path_factory.mktemp("hw4_submissions"), (), MUTANTS, mutant_source,
+                       env=GPU_STAND_IN)
+
+
+def lost(report):
+    return {i["name"] for i in report["items"] if i["score"] < i["max_score"]}
+
+
+def test_reference_scores_full_on_the_stand_in(reports):
+    report = reports["reference"]
+    assert report["score"] == report["max_score"] == 19, lost(report)
+    assert all(i["checks_passed"] == i["checks_total"] > 0 for i in report["items"])
+    assert any("stand-in" in w for w in report["warnings"]), "grading on the stand-in must be flagged"
+
+
+def test_released_stub_scores_zero(reports):
+    assert reports["stub"]["score"] == 0
+
+
+def test_there_are_enough_mutants():
+    assert len(MUTANTS) >= 8
+
+
+@pytest.mark.parametrize("name", sorted(MUTANTS))
+def test_mutant_loses_the_items_it_breaks(reports, name):
+    must, may, _ = MUTANTS[name]
+    report = reports[name]
+    assert report["score"] < report["max_score"], f"{name} scored full marks"
+    feedback = {i["name"]: i["feedback"] for i in report["items"] if i["score"] < i["max_score"]}
+    assert must <= lost(report) <= must | may, feedback
+    assert all(feedback.values())
+
+
+def test_transfer_feedback_says_what_was_copied(reports):
+    items = {i["name"]: i["feedback"] for i in reports["cost_read_back_every_step"]["items"]}
+    assert "copied from the GPU to the host 20 times" in items["no_host_transfers"]
+    items = {i["name"]: i["feedback"] for i in reports["order_indexed_on_the_host"]["items"]}
+    assert "1 to the host, 20 to the device" in items["no_host_transfers"]
+
+
+def test_speed_feedback_gives_the_times(reports):
+    text = next(i["feedback"] for i in reports["loop_over_examples"]["items"] if i["name"] == "gpu_speedup")
+    assert "yours" in text and "course CuPy form" in text and "ms" in text
+
+
+@pytest.mark.parametrize("folder", ["solutions", "assignments"])
+def test_without_a_gpu_the_gpu_items_are_not_graded(folder, tmp_path):
+    result, report = grade_folder(ASSIGNMENT, REPO / folder / ASSIGNMENT, env={"AUTOGRADER_CUPY_STAND_IN": ""})
+    assert result.returncode == 0, result.stderr
+    items = {i["name"]: i for i in report["items"]}
+    assert report["not_graded"] == GPU_ITEMS
+    for name in GPU_ITEMS:
+        assert items[name]["status"] == "not graded" and items[name]["score"] == 0
+        assert "no usable CUDA GPU" in items[name]["feedback"]
+    assert any("NOT GRADED" in w for w in report["warnings"])
+    assert "NOT GRADED" in result.stdout + result.stderr
+    cpu_score = sum(i["score"] for i in report["items"] if i["name"] not in GPU_ITEMS)
+    assert cpu_score == (12 if folder == "solutions" else 0)
