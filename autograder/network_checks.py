@@ -1,4 +1,4 @@
-"""Trusted network arithmetic for the hw2 and hw4 suites: forward pass, cost, finite differences, SGD.
+"""Trusted network arithmetic for the hw2 and hw4 suites: forward pass, cost, finite differences.
 
 Nothing here is an answer to an assignment: the forward pass is given code in
 network.py, and central differences are how every gradient in the course is
@@ -45,30 +45,6 @@ def finite_differences(weights, biases, x, y, h=FD_STEP):
                 g[i] = (up - down) / (2 * h)
             grads[-1].append(g)
     return grads[0], grads[1]
-
-
-def batch_gradients(weights, biases, X, Y):
-    """The summed gradients of a batch in matrix form (checked equal to per_example_sum by the course's tests)."""
-    activations, zs = forward(weights, biases, X)
-    s = activations[-1]
-    delta = (s - Y) * s * (1 - s)
-    nabla_b, nabla_w = [None] * len(weights), [None] * len(weights)
-    for layer in range(len(weights) - 1, -1, -1):
-        nabla_b[layer] = delta.sum(axis=1, keepdims=True)
-        nabla_w[layer] = delta @ activations[layer].T
-        if layer > 0:
-            s = activations[layer]
-            delta = (weights[layer].T @ delta) * s * (1 - s)
-    return nabla_b, nabla_w
-
-
-def replay_sgd(weights, biases, X, Y, batches, etas):
-    """Weights and biases after plain SGD on these mini-batches (columns of X, Y) with these etas."""
-    for batch, eta in zip(batches, etas):
-        nabla_b, nabla_w = batch_gradients(weights, biases, X[:, batch], Y[:, batch])
-        weights = [w - (eta / len(batch)) * g for w, g in zip(weights, nabla_w)]
-        biases = [b - (eta / len(batch)) * g for b, g in zip(biases, nabla_b)]
-    return weights, biases
 
 
 def random_net(rng, sizes):

@@ -120,9 +120,10 @@ class MatrixNetwork:
     def train_epoch(self, X, Y, mini_batch_size, eta, rng):
         """One epoch of mini-batch SGD over the columns of X (n_in, n) and Y (n_out, n).
 
-        The order is ``perm = rng.permutation(n)`` (exactly one call, at the
-        start); the mini-batches are ``perm[k:k + mini_batch_size]`` for k = 0,
-        mini_batch_size, 2 * mini_batch_size, ... (the last one may be smaller).
+        The order of the examples is what ``rng.permutation(n)`` returns (call it
+        exactly once, at the start); the mini-batches are its slices
+        ``[k:k + mini_batch_size]`` for k = 0, mini_batch_size, 2 * mini_batch_size,
+        ... (the last one may be smaller).
         Each step is w <- w - (eta / len(batch)) * nabla_w, likewise for b.
 
         Everything stays on the device: no copy to the host (``.get()``,

@@ -14,8 +14,9 @@ import numpy as np
 import pytest
 
 from autograder.checks import assert_close, assert_unchanged, describe, float_result, measure_once
+from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_differences, forward, pairs,
-                                       random_net, replay_sgd, sigmoid)
+                                       random_net, sigmoid)
 from autograder.proxy import Student, StudentError, Worker
 from autograder.sandbox import Limits
 from autograder.wire import ColumnPairs, Pick

@@ -20,8 +20,9 @@ import pytest
 
 from autograder import gpu
 from autograder.checks import assert_close, describe, measure_once
-from autograder.network_checks import forward, random_net, replay_sgd
-from autograder.network_checks import batch_gradients as reference_gradients
+from autograder.hidden.reference_sgd import batch_gradients as reference_gradients
+from autograder.hidden.reference_sgd import replay_sgd
+from autograder.network_checks import forward, random_net
 from autograder.proxy import Student, StudentError, Worker
 from autograder.wire import ArrayModule, DeviceArray, FixedShuffles, OnDevice
 
