@@ -73,3 +73,22 @@ GPU_STAND_IN = {"AUTOGRADER_CUPY_STAND_IN": str(REPO / "tests" / "gpu_stand_in")
 @pytest.fixture(scope="session")
 def repo():
     return REPO
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked gpu run only where CuPy computes on a real GPU; elsewhere they skip, saying why."""
+    marked = [item for item in items if item.get_closest_marker("gpu")]
+    if not marked:
+        return
+    from autograder import gpu
+    from autograder.sandbox import STAND_IN_ENV, Limits
+    saved = os.environ.pop(STAND_IN_ENV, None)  # the stand-in is not a GPU
+    try:
+        status = gpu.probe(Limits(gpu=True))
+    finally:
+        if saved is not None:
+            os.environ[STAND_IN_ENV] = saved
+    if not status["available"]:
+        skip = pytest.mark.skip(reason=f"no usable CUDA GPU here ({status['reason']})")
+        for item in marked:
+            item.add_marker(skip)

@@ -75,3 +75,30 @@ def test_without_a_gpu_the_gpu_items_are_not_graded(folder, tmp_path):
     assert "NOT GRADED" in result.stdout + result.stderr
     cpu_score = sum(i["score"] for i in report["items"] if i["name"] not in GPU_ITEMS)
     assert cpu_score == (12 if folder == "solutions" else 0)
+
+
+BROKEN_CUPY = {
+    # As CuPy 13/14 behave on a machine without a driver: the import works, the first CUDA call fails.
+    "no_driver": "class ndarray:\n    get = set = None\nasarray = array = None\n"
+                 "class _Runtime:\n    @staticmethod\n    def getDeviceCount():\n"
+                 "        raise RuntimeError('cudaErrorInsufficientDriver: CUDA driver version is insufficient')\n"
+                 "class cuda:\n    runtime = _Runtime\n",
+    "no_device": "class ndarray:\n    get = set = None\nasarray = array = None\n"
+                 "class _Runtime:\n    @staticmethod\n    def getDeviceCount():\n        return 0\n"
+                 "class cuda:\n    runtime = _Runtime\n",
+    "import_fails": "raise OSError('libcuda.so.1: cannot open shared object file')\n",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN_CUPY))
+def test_a_cupy_that_cannot_compute_means_not_graded(kind, tmp_path):
+    (tmp_path / "cupy").mkdir()
+    (tmp_path / "cupy" / "__init__.py").write_text(BROKEN_CUPY[kind])
+    result, report = grade_folder(ASSIGNMENT, REPO / "solutions" / ASSIGNMENT, "--item", "gpu_correctness",
+                                  env={"AUTOGRADER_CUPY_STAND_IN": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    item = report["items"][0]
+    assert item["status"] == "not graded" and item["score"] == 0
+    expected = {"no_driver": "cudaErrorInsufficientDriver", "no_device": "no CUDA device",
+                "import_fails": "CuPy could not be imported: OSError"}[kind]
+    assert expected in item["feedback"], item["feedback"]
