@@ -233,6 +233,9 @@ def _checked_extras(message, reply):
         if (not isinstance(transfers, dict) or set(transfers) != {"to_host", "to_device"}
                 or any(type(n) is not int or n < 0 for n in transfers.values())):
             raise wire.WireError("transfer counts missing or malformed")
+        if reply.get("counters_intact") is not True:
+            raise StudentError("your code replaced CuPy's copy functions (ndarray.get, ndarray.set, cupy.asarray "
+                               "or cupy.array), so the copies between host and device cannot be counted")
     if message.get("digest"):
         digest = reply.get("digest")
         if not isinstance(digest, list) or any(type(x) is not float for x in digest):

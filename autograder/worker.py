@@ -70,7 +70,18 @@ def _install_transfer_counters(xp):
         return original_array(a, *args, **kwargs)
 
     xp.ndarray.get, xp.ndarray.set, xp.asarray, xp.array = get, set_, asarray, array
+    _installed.update(get=get, set=set_, asarray=asarray, array=array)
     return original_get
+
+
+_installed = {}
+
+
+def _counters_intact():
+    """False when student code has put other functions in place of the counting ones."""
+    return (_gpu is None or not _installed) or (
+        _gpu.ndarray.get is _installed["get"] and _gpu.ndarray.set is _installed["set"]
+        and _gpu.asarray is _installed["asarray"] and _gpu.array is _installed["array"])
 
 
 if os.environ.get("AUTOGRADER_GPU") == "1":
@@ -248,6 +259,7 @@ def _handle(request):
     reply = _handle_object_op(op, request)
     if request.get("count_transfers"):
         reply["transfers"] = dict(_transfers)
+        reply["counters_intact"] = _counters_intact()
     if request.get("digest"):
         reply["digest"] = _digest(_resolve("ref", request.get("ref")), request["digest"])
     return reply

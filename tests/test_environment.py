@@ -53,3 +53,21 @@ def test_gpu_extra_is_optional():
     _, project = pip_packages()
     assert not any("cupy" in d for d in project["dependencies"])
     assert any(d.startswith("cupy") for d in project["optional-dependencies"]["gpu"])
+
+
+def test_gpu_environment_is_the_course_environment_plus_cupy():
+    """environment-gpu.yml: every package of environment.yml, same versions, plus CuPy for CUDA 12.
+
+    conda-forge's ``cupy`` with ``cuda-version 12`` is what pip's ``cupy-cuda12x`` is.
+    """
+    _, project = pip_packages()
+    gpu_env = yaml.safe_load((REPO / "environment-gpu.yml").read_text())
+    deps = [d for d in gpu_env["dependencies"] if isinstance(d, str)]
+    packages = dict(parse(d) for d in deps if not d.startswith(("python", "pip")))
+    pip_gpu = dict(parse(d) for d in project["optional-dependencies"]["gpu"])
+    assert pip_gpu == {"cupy-cuda12x": ">=13.0"}
+    assert packages.pop("cupy") == pip_gpu["cupy-cuda12x"]
+    assert packages.pop("cuda-version") == ">=12,<13"
+    assert packages == conda_packages()
+    assert f"python{project['requires-python']}" in gpu_env["dependencies"]
+    assert "--editable ." in [d for d in gpu_env["dependencies"] if isinstance(d, dict)][0]["pip"]

@@ -102,3 +102,19 @@ def test_a_cupy_that_cannot_compute_means_not_graded(kind, tmp_path):
     expected = {"no_driver": "cudaErrorInsufficientDriver", "no_device": "no CUDA device",
                 "import_fails": "CuPy could not be imported: OSError"}[kind]
     assert expected in item["feedback"], item["feedback"]
+
+
+def test_replacing_the_copy_counters_is_caught(tmp_path):
+    evading = mutant_source("cost_read_back_every_step").replace(
+        "except ImportError:  # a CPU-only machine: everything except the GPU path works\n    cupy = None\n",
+        "except ImportError:  # a CPU-only machine: everything except the GPU path works\n    cupy = None\n"
+        "if cupy is not None:  # copy without being counted\n"
+        "    cupy.ndarray.get = lambda self, *args, **kwargs: numpy.array(self.view(numpy.ndarray))\n")
+    assert "copy without being counted" in evading
+    folder = tmp_path / "evading"
+    folder.mkdir()
+    (folder / "gpu_network.py").write_text(evading)
+    result, report = grade_folder(ASSIGNMENT, folder, "--item", "no_host_transfers", env=GPU_STAND_IN)
+    assert result.returncode == 0, result.stderr
+    item = report["items"][0]
+    assert item["score"] == 0 and "replaced CuPy's copy functions" in item["feedback"], item["feedback"]

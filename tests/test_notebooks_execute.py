@@ -112,3 +112,16 @@ def test_nbgrader_validate_tells_the_truth(assignment_id, folder, tmp_path):
         os.chdir(cwd)
     failed = 0 if folder == "solutions" else NOTEBOOKS[assignment_id][2]
     assert len(result.get("failed", [])) == failed, result
+
+
+def test_lecture_04_runs_the_cpu_path_and_says_what_it_skipped():
+    text = outputs_text(execute(REPO / "lectures" / "04_training_on_the_gpu_with_cupy.ipynb", REPO / "lectures"))
+    assert "FLOP per byte" in text and "GFLOP/s" in text and "(a silent upcast)" in text
+    if "no usable GPU" in text:  # the GPU cells say so instead of failing
+        for skipped in ("GPU kernel: skipped, no GPU", "GPU timing: skipped, no GPU", "GPU curve: skipped, no GPU"):
+            assert skipped in text
+    else:
+        assert "speedup" in text and "CUDA events median" in text
+    if "NumPy: held-out accuracy" in text:  # MNIST present
+        final = float(text.split("NumPy: held-out accuracy per epoch ")[1].split("]")[0].split("'")[-2].rstrip("%"))
+        assert final > 88.0, text

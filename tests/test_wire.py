@@ -82,3 +82,46 @@ def test_loads_rejects_non_objects():
     for line in [b"[1, 2]", b"\xff\xfe", b"{not json"]:
         with pytest.raises(wire.WireError):
             wire.loads(line)
+
+
+def test_device_arrays_arrive_as_checked_host_copies():
+    back = roundtrip(wire.DeviceArray(np.float32([[1.0, 2.0]]), "cupy"))
+    assert isinstance(back, wire.DeviceArray) and back.module == "cupy"
+    assert back.array.dtype == np.float32 and np.array_equal(back.array, [[1.0, 2.0]])
+
+
+def test_a_device_array_with_a_hostile_payload_is_refused():
+    payload = base64.b64encode(pickle.dumps(np.array([object()]))).decode()
+    with pytest.raises(wire.WireError):
+        wire.decode({"t": "devarray", "xp": "cupy", "npy": payload})
+
+
+def test_grader_side_decoding_never_resolves_device_requests():
+    # Array modules, device placement and generators are built only in the worker (with resolve).
+    for data in ({"t": "xp", "name": "cupy"}, {"t": "ondevice", "xp": "numpy", "v": {"t": "none"}},
+                 {"t": "shuffles", "xp": "numpy", "orders": []}):
+        with pytest.raises(wire.WireError):
+            wire.decode(data)
+
+
+def test_only_known_array_modules_travel():
+    with pytest.raises(wire.WireError):
+        wire.ArrayModule("os")
+    resolved = []
+    with pytest.raises(wire.WireError):  # refused before the worker's resolver sees the name
+        wire.decode({"t": "xp", "name": "subprocess"}, resolve=lambda kind, key: resolved.append(key))
+    assert not resolved
+
+
+def test_worker_side_requests_resolve_as_tagged():
+    seen = []
+
+    def resolve(kind, key):
+        seen.append((kind, key if kind != "shuffles" else (key[0], [o.tolist() for o in key[1]])))
+        return kind
+    order = np.array([2, 0, 1])
+    for value in (wire.ArrayModule("cupy"), wire.OnDevice([np.ones(2)], "numpy"), wire.FixedShuffles("cupy", [order])):
+        wire.decode(json.loads(json.dumps(wire.encode(value))), resolve=resolve)
+    assert seen[0] == ("xp", "cupy")
+    assert seen[1][0] == "ondevice" and seen[1][1][0] == "numpy" and np.array_equal(seen[1][1][1][0], np.ones(2))
+    assert seen[2] == ("shuffles", ("cupy", [[2, 0, 1]]))
