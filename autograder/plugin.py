@@ -6,6 +6,7 @@ fraction of its checks that passed. A test that fails with an AssertionError
 or a StudentError counts against the student; any other exception is a bug in
 the grader and stops grading loudly rather than give a wrong grade.
 """
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -80,6 +81,18 @@ class GradingPlugin:
     def worker_limits(self):
         """The limits the student's workers run under (a baseline worker can use the same)."""
         return self.limits
+
+    @pytest.fixture
+    def budget_paused(self):
+        """with budget_paused(): time spent inside (waiting for a shared device) is not charged to the submission."""
+        @contextlib.contextmanager
+        def paused():
+            start = time.monotonic()
+            try:
+                yield
+            finally:
+                self._budget_deadline += time.monotonic() - start
+        return paused
 
     @pytest.fixture
     def stop_student_code(self):

@@ -34,26 +34,13 @@ def parse():
     return args
 
 
-def find_gpu():
-    """(cupy, device name) when CuPy can compute on a GPU here, else (None, why not)."""
-    try:
-        import cupy
-        if cupy.cuda.runtime.getDeviceCount() < 1:
-            return None, "CuPy finds no CUDA device"
-        cupy.arange(4).sum().item()
-        name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
-        return cupy, name.decode() if isinstance(name, bytes) else str(name)
-    except Exception as exc:  # not installed, no driver, no libnvrtc, ...
-        return None, f"{type(exc).__name__}: {exc}"
-
-
 def main():
     args = parse()
     import numpy as np
     from tqdm import tqdm
 
     sys.path.insert(0, str(REPO / "solutions" / "hw4_gpu"))
-    from gpu_network import MatrixNetwork, device_rng
+    from gpu_network import MatrixNetwork, device_rng, find_gpu
 
     cp, device = find_gpu()
     rng = np.random.default_rng(0)

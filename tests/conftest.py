@@ -20,12 +20,25 @@ def run_cli(*args, timeout=300, cwd=REPO, env=None):
 
 
 def grade_folder(assignment, folder, *extra, env=None):
-    """Grade ``folder`` with the CLI; returns (completed process, report dict or None)."""
+    """Grade ``folder`` with the CLI; returns (completed process, report dict or None).
+
+    The report is written beside the folder, so the folder must not be inside the
+    repository (link to it from a temporary folder: see linked()).
+    """
     # Next to the folder as named: a symlinked folder must not put reports beside its target.
     out = Path(os.path.abspath(folder)).parent / f"{Path(folder).name}.report.json"
+    if REPO in out.parents:
+        raise ValueError(f"{folder}: grade a link to it from a temporary folder, not the repository's own folder")
     result = run_cli("grade", assignment, folder, "--json", out, *extra, env=env)
     report = json.loads(out.read_text()) if out.exists() else None
     return result, report
+
+
+def linked(tmp_path, folder, name=None):
+    """A link to ``folder`` in ``tmp_path`` (so that reports are not written into the repository)."""
+    link = Path(tmp_path) / (name or Path(folder).name)
+    link.symlink_to(folder)
+    return link
 
 
 def write_submission(root, name, files):

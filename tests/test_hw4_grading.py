@@ -8,7 +8,7 @@ awarded, never zeroed in silence.
 """
 import pytest
 
-from conftest import GPU_STAND_IN, REPO, grade_class, grade_folder
+from conftest import GPU_STAND_IN, REPO, grade_class, grade_folder, linked
 from mutants_hw4 import MUTANTS, mutant_source
 
 ASSIGNMENT = "hw4_gpu"
@@ -64,7 +64,8 @@ def test_speed_feedback_gives_the_times(reports):
 
 @pytest.mark.parametrize("folder", ["solutions", "assignments"])
 def test_without_a_gpu_the_gpu_items_are_not_graded(folder, tmp_path):
-    result, report = grade_folder(ASSIGNMENT, REPO / folder / ASSIGNMENT, env={"AUTOGRADER_CUPY_STAND_IN": ""})
+    result, report = grade_folder(ASSIGNMENT, linked(tmp_path, REPO / folder / ASSIGNMENT),
+                                  env={"AUTOGRADER_CUPY_STAND_IN": ""})
     assert result.returncode == 0, result.stderr
     items = {i["name"]: i for i in report["items"]}
     assert report["not_graded"] == GPU_ITEMS
@@ -94,8 +95,8 @@ BROKEN_CUPY = {
 def test_a_cupy_that_cannot_compute_means_not_graded(kind, tmp_path):
     (tmp_path / "cupy").mkdir()
     (tmp_path / "cupy" / "__init__.py").write_text(BROKEN_CUPY[kind])
-    result, report = grade_folder(ASSIGNMENT, REPO / "solutions" / ASSIGNMENT, "--item", "gpu_correctness",
-                                  env={"AUTOGRADER_CUPY_STAND_IN": str(tmp_path)})
+    result, report = grade_folder(ASSIGNMENT, linked(tmp_path, REPO / "solutions" / ASSIGNMENT), "--item",
+                                  "gpu_correctness", env={"AUTOGRADER_CUPY_STAND_IN": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     item = report["items"][0]
     assert item["status"] == "not graded" and item["score"] == 0
@@ -118,3 +119,24 @@ def test_replacing_the_copy_counters_is_caught(tmp_path):
     assert result.returncode == 0, result.stderr
     item = report["items"][0]
     assert item["score"] == 0 and "replaced CuPy's copy functions" in item["feedback"], item["feedback"]
+
+
+def test_gpu_timings_of_parallel_gradings_take_turns():
+    import threading
+    import time
+
+    from autograder import gpu
+    inside, overlaps = [], []
+
+    def timing():
+        with gpu.exclusive_timing():
+            inside.append(1)
+            overlaps.append(len(inside))
+            time.sleep(0.2)
+            inside.pop()
+    threads = [threading.Thread(target=timing) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert overlaps == [1, 1, 1]

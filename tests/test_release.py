@@ -62,3 +62,14 @@ def test_committed_release_is_up_to_date(assignment_id, tmp_path):
 def test_release_of_a_missing_source_is_a_clear_error(tmp_path):
     with pytest.raises(ReleaseError, match="no source folder"):
         release("hw1_activations", tmp_path)
+
+
+def test_solutions_and_assignments_hold_only_assignment_folders():
+    """Nothing stray (a report written by a run, a scratch file) is committed beside the assignments."""
+    import subprocess
+
+    from autograder import assignments
+    tracked = subprocess.run(["git", "ls-files", "solutions", "assignments"], cwd=REPO, capture_output=True,
+                             text=True, check=True).stdout.split()
+    stray = [p for p in tracked if len(p.split("/")) != 3 or p.split("/")[1] not in assignments.ASSIGNMENTS]
+    assert tracked and not stray, stray

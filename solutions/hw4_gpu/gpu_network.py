@@ -31,6 +31,24 @@ def get_array_module(*arrays):
     return numpy
 
 
+def find_gpu():
+    """(cupy, device name) when CuPy can compute on a GPU here, else (None, why not) (given).
+
+    Never raises: ``import cupy`` succeeds on machines without a driver, and
+    only the first real CUDA call fails.
+    """
+    if cupy is None:
+        return None, "CuPy is not installed (pip install -e '.[gpu]')"
+    try:
+        if cupy.cuda.runtime.getDeviceCount() < 1:
+            return None, "CuPy finds no CUDA device"
+        cupy.arange(4).sum().item()
+        name = cupy.cuda.runtime.getDeviceProperties(0)["name"]
+        return cupy, name.decode() if isinstance(name, bytes) else str(name)
+    except Exception as exc:  # no driver, no libnvrtc, unsupported PTX, ...
+        return None, f"{type(exc).__name__}: {exc}"
+
+
 def device_rng(xp, seed=None):
     """A random generator whose ``permutation(n)`` returns indices on the device of ``xp`` (given)."""
     if xp is numpy:
