@@ -75,6 +75,20 @@ def grade_class(assignment, root, samples, mutants, mutant_source, env=None):
     return {name: report for name, (_, report) in graded.items()}
 
 
+def lost(report):
+    """Names of the items a report scores below full."""
+    return {i["name"] for i in report["items"] if i["score"] < i["max_score"]}
+
+
+def assert_loses(report, must, may, name):
+    """A mutant's report: short of full, losing every item in ``must`` and nothing outside ``must | may``,
+    with feedback for each lost item."""
+    assert report["score"] < report["max_score"], f"{name} scored full marks"
+    feedback = {i["name"]: i["feedback"] for i in report["items"] if i["score"] < i["max_score"]}
+    assert must <= lost(report) <= must | may, feedback
+    assert all(feedback.values()), "a lost point needs feedback"
+
+
 def item_scores(report):
     return {i["name"]: i["score"] for i in report["items"]}
 

@@ -20,7 +20,7 @@ import numpy
 
 try:
     import cupy
-except ImportError:  # a CPU-only machine: everything except the GPU path works
+except Exception:  # not installed, or a broken install: everything except the GPU path works
     cupy = None
 
 
