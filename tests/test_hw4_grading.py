@@ -137,3 +137,15 @@ def test_gpu_timings_of_parallel_gradings_take_turns():
     for t in threads:
         t.join()
     assert overlaps == [1, 1, 1]
+
+
+def test_gpu_workers_still_have_a_memory_limit(tmp_path):
+    # GPU workers trade the address-space limit (CUDA reserves far more than it uses) for a data limit.
+    hog = (REPO / "solutions" / ASSIGNMENT / "gpu_network.py").read_text().replace(
+        "_kernels = {}\n", "_kernels = {}\n_hog = numpy.ones(3 * 1024 ** 3 // 8)  # 3 GiB\n")
+    folder = tmp_path / "hog"
+    folder.mkdir()
+    (folder / "gpu_network.py").write_text(hog)
+    result, report = grade_folder(ASSIGNMENT, folder, "--item", "feedforward", env=GPU_STAND_IN)
+    assert result.returncode == 0, result.stderr
+    assert report["score"] == 0 and "MemoryError" in report["items"][0]["feedback"]
