@@ -50,6 +50,15 @@ MUTANTS = {
         ("for k in range(0, n, mini_batch_size):", "for k in range(0, n - mini_batch_size + 1, mini_batch_size):")]),
     "eta_not_divided_by_the_batch_size": ({"train_epoch"} | GPU, set(), [
         ("step = eta / len(batch)", "step = eta")]),
+    # Hostile: the timed epoch hands back the previous call's result instead of computing.
+    "replays_the_previous_epoch": ({"gpu_speedup"}, set(), [
+        ("        n = X.shape[1]\n        perm = rng.permutation(n)\n",
+         "        if getattr(self, '_previous', None) is not None:\n"
+         "            self.weights, self.biases = self._previous\n            return\n"
+         "        n = X.shape[1]\n        perm = rng.permutation(n)\n"),
+        ("            self.biases = [b - step * nb for b, nb in zip(self.biases, nabla_b)]\n",
+         "            self.biases = [b - step * nb for b, nb in zip(self.biases, nabla_b)]\n"
+         "        self._previous = (self.weights, self.biases)\n")]),
     "feedforward_skips_the_last_layer": ({"feedforward"}, {"dtype"}, [
         ("        for w, b in zip(self.weights, self.biases):\n            A, _ = fused_sigmoid_prime(w @ A + b)",
          "        for w, b in zip(self.weights[:-1], self.biases[:-1]):\n            A, _ = fused_sigmoid_prime(w @ A + b)")]),
