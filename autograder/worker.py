@@ -70,7 +70,7 @@ def _install_transfer_counters(xp):
         return original_array(a, *args, **kwargs)
 
     xp.ndarray.get, xp.ndarray.set, xp.asarray, xp.array = get, set_, asarray, array
-    _installed.update(get=get, set=set_, asarray=asarray, array=array)
+    _installed.update(get=get, set=set_, asarray=asarray, array=array, sum=xp.ndarray.sum)
     return original_get
 
 
@@ -155,6 +155,9 @@ def _digest(obj, attrs):
     sums = []
     for attr in attrs:
         for array in getattr(obj, attr):
+            plain = type(array) is np.ndarray or (_gpu is not None and type(array) is _gpu.ndarray)
+            if not plain or (_gpu is not None and _installed and _gpu.ndarray.sum is not _installed["sum"]):
+                raise RuntimeError(f"{attr} must hold plain NumPy or CuPy arrays, with CuPy's own sum")
             total = array.sum(dtype=np.float64)
             sums.append(float(_host_copy(total) if _gpu is not None and isinstance(total, _gpu.ndarray) else total))
     return sums

@@ -149,3 +149,14 @@ def test_gpu_workers_still_have_a_memory_limit(tmp_path):
     result, report = grade_folder(ASSIGNMENT, folder, "--item", "feedforward", env=GPU_STAND_IN)
     assert result.returncode == 0, result.stderr
     assert report["score"] == 0 and "MemoryError" in report["items"][0]["feedback"]
+
+
+def test_a_module_that_replaces_sum_cannot_fake_the_timed_epoch(tmp_path):
+    faking = (REPO / "solutions" / ASSIGNMENT / "gpu_network.py").read_text().replace(
+        "_kernels = {}\n", "_kernels = {}\nif cupy is not None:\n    cupy.ndarray.sum = lambda self, *a, **k: 0.0\n")
+    folder = tmp_path / "faking"
+    folder.mkdir()
+    (folder / "gpu_network.py").write_text(faking)
+    result, report = grade_folder(ASSIGNMENT, folder, "--item", "gpu_speedup", env=GPU_STAND_IN)
+    assert result.returncode == 0, result.stderr
+    assert report["score"] == 0 and "with CuPy's own sum" in report["items"][0]["feedback"]
