@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from .proxy import StudentError
-from .wire import Ref, Unsupported
+from .wire import DeviceArray, Ref, Unsupported
 
 
 def describe(value):
@@ -43,6 +43,19 @@ def float_result(value, like, what):
     if value.dtype != np.float64 and like.dtype == np.float64:
         raise AssertionError(f"{what}: float64 input must give a float64 result, got {value.dtype}")
     return value.astype(np.float64)
+
+
+def host_array(value, xp, what):
+    """The NumPy copy of an array the student's code returned, after checking where it lived."""
+    if xp == "cupy":
+        if not isinstance(value, DeviceArray):
+            raise AssertionError(f"{what}: expected a CuPy array (on the GPU), got {describe(value)}")
+        return value.array
+    if isinstance(value, DeviceArray):
+        raise AssertionError(f"{what}: with xp=numpy expected a NumPy array, got a {value.module} array")
+    if not isinstance(value, np.ndarray):
+        raise AssertionError(f"{what}: expected a NumPy array, got {describe(value)}")
+    return value
 
 
 def relative_error(actual, expected, floor=1e-300):

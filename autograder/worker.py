@@ -47,41 +47,32 @@ def _count(kind):
 
 def _install_transfer_counters(xp):
     """Count ndarray.get (which cupy.asnumpy, .item(), float() and .tolist() use), ndarray.set,
-    and cupy.asarray / cupy.array of anything that is not already on the device."""
-    original_get, original_set = xp.ndarray.get, xp.ndarray.set
-    original_asarray, original_array = xp.asarray, xp.array
+    and cupy.asarray / cupy.array of anything that is not already on the device.
 
-    def get(self, *args, **kwargs):
-        _count("to_host")
-        return original_get(self, *args, **kwargs)
+    Returns the uncounted ndarray.get, for the worker's own copies."""
+    def counted(function, kind, always):
+        def wrapper(first, *args, **kwargs):
+            if always or not isinstance(first, xp.ndarray):
+                _count(kind)
+            return function(first, *args, **kwargs)
+        return wrapper
 
-    def set_(self, *args, **kwargs):
-        _count("to_device")
-        return original_set(self, *args, **kwargs)
-
-    def asarray(a, *args, **kwargs):
-        if not isinstance(a, xp.ndarray):
-            _count("to_device")
-        return original_asarray(a, *args, **kwargs)
-
-    def array(a, *args, **kwargs):
-        if not isinstance(a, xp.ndarray):
-            _count("to_device")
-        return original_array(a, *args, **kwargs)
-
-    xp.ndarray.get, xp.ndarray.set, xp.asarray, xp.array = get, set_, asarray, array
-    _installed.update(get=get, set=set_, asarray=asarray, array=array, sum=xp.ndarray.sum)
+    original_get = xp.ndarray.get
+    xp.ndarray.get = counted(xp.ndarray.get, "to_host", always=True)
+    xp.ndarray.set = counted(xp.ndarray.set, "to_device", always=True)
+    xp.asarray = counted(xp.asarray, "to_device", always=False)
+    xp.array = counted(xp.array, "to_device", always=False)
+    _guarded.update({name: (owner, getattr(owner, name)) for owner, name in
+                     ((xp.ndarray, "get"), (xp.ndarray, "set"), (xp, "asarray"), (xp, "array"), (xp.ndarray, "sum"))})
     return original_get
 
 
-_installed = {}
+_guarded = {}  # name -> (owner, the function the worker left there before any student code ran)
 
 
-def _counters_intact():
-    """False when student code has put other functions in place of the counting ones."""
-    return (_gpu is None or not _installed) or (
-        _gpu.ndarray.get is _installed["get"] and _gpu.ndarray.set is _installed["set"]
-        and _gpu.asarray is _installed["asarray"] and _gpu.array is _installed["array"])
+def _untouched(*names):
+    """False when student code has put other functions in place of these (no GPU: nothing to check)."""
+    return all(getattr(_guarded[n][0], n) is _guarded[n][1] for n in names if n in _guarded)
 
 
 if os.environ.get("AUTOGRADER_GPU") == "1":
@@ -144,10 +135,12 @@ def _on_device(xp, value):
     raise wire.WireError("only arrays, and lists or tuples of them, can be placed on a device")
 
 
+def _on_gpu(value):
+    return _gpu is not None and isinstance(value, _gpu.ndarray)
+
+
 def _from_device(value):
-    if _gpu is not None and isinstance(value, _gpu.ndarray):
-        return wire.DeviceArray(_host_copy(value), "cupy")
-    return value
+    return wire.DeviceArray(_host_copy(value), "cupy") if _on_gpu(value) else value
 
 
 def _digest(obj, attrs):
@@ -156,10 +149,10 @@ def _digest(obj, attrs):
     for attr in attrs:
         for array in getattr(obj, attr):
             plain = type(array) is np.ndarray or (_gpu is not None and type(array) is _gpu.ndarray)
-            if not plain or (_gpu is not None and _installed and _gpu.ndarray.sum is not _installed["sum"]):
+            if not plain or not _untouched("sum"):
                 raise RuntimeError(f"{attr} must hold plain NumPy or CuPy arrays, with CuPy's own sum")
             total = array.sum(dtype=np.float64)
-            sums.append(float(_host_copy(total) if _gpu is not None and isinstance(total, _gpu.ndarray) else total))
+            sums.append(float(_host_copy(total) if _on_gpu(total) else total))
     return sums
 
 
@@ -262,7 +255,7 @@ def _handle(request):
     reply = _handle_object_op(op, request)
     if request.get("count_transfers"):
         reply["transfers"] = dict(_transfers)
-        reply["counters_intact"] = _counters_intact()
+        reply["counters_intact"] = _untouched("get", "set", "asarray", "array")
     if request.get("digest"):
         reply["digest"] = _digest(_resolve("ref", request.get("ref")), request["digest"])
     return reply

@@ -8,8 +8,9 @@ awarded, never zeroed in silence.
 """
 import pytest
 
-from conftest import GPU_STAND_IN, REPO, assert_loses, grade_class, grade_folder, linked, lost
-from mutants_hw4 import MUTANTS, mutant_source
+from conftest import GPU_STAND_IN, REPO, assert_loses, grade_class, grade_folder, linked, lost, write_submission
+from mutants_hw4 import MUTANTS, REFERENCE, mutant_source
+from mutation import apply_edits
 
 ASSIGNMENT = "hw4_gpu"
 GPU_ITEMS = ["gpu_correctness", "no_host_transfers", "gpu_speedup"]
@@ -101,20 +102,10 @@ def test_a_cupy_that_cannot_compute_means_not_graded(kind, tmp_path):
 
 
 def test_replacing_the_copy_counters_is_caught(tmp_path):
-    evading = mutant_source("cost_read_back_every_step").replace(
-        "except Exception:  # not installed, or a broken install: everything except the GPU path works\n"
-        "    cupy = None\n",
-        "except Exception:  # not installed, or a broken install: everything except the GPU path works\n"
-        "    cupy = None\n"
-        "if cupy is not None:  # copy without being counted\n"
-        "    cupy.ndarray.get = lambda self, *args, **kwargs: numpy.array(self.view(numpy.ndarray))\n")
-    assert "copy without being counted" in evading
-    folder = tmp_path / "evading"
-    folder.mkdir()
-    (folder / "gpu_network.py").write_text(evading)
-    result, report = grade_folder(ASSIGNMENT, folder, "--item", "no_host_transfers", env=GPU_STAND_IN)
-    assert result.returncode == 0, result.stderr
-    item = report["items"][0]
+    evading = apply_edits(mutant_source("cost_read_back_every_step"), [(
+        "_kernels = {}\n", "_kernels = {}\nif cupy is not None:  # copy without being counted\n"
+        "    cupy.ndarray.get = lambda self, *args, **kwargs: numpy.array(self.view(numpy.ndarray))\n")], "evading")
+    item = grade_one_item(tmp_path, "evading", evading, "no_host_transfers")
     assert item["score"] == 0 and "replaced CuPy's copy functions" in item["feedback"], item["feedback"]
 
 
@@ -139,24 +130,27 @@ def test_gpu_timings_of_parallel_gradings_take_turns():
     assert overlaps == [1, 1, 1]
 
 
+def grade_one_item(tmp_path, name, source, item):
+    """Grade one item of a gpu_network.py with this source, on the stand-in; returns that item's report."""
+    folder = write_submission(tmp_path, name, {"gpu_network.py": source})
+    result, report = grade_folder(ASSIGNMENT, folder, "--item", item, env=GPU_STAND_IN)
+    assert result.returncode == 0, result.stderr
+    return report["items"][0]
+
+
+REFERENCE_SOURCE = REFERENCE.read_text()
+
+
 def test_gpu_workers_still_have_a_memory_limit(tmp_path):
     # GPU workers trade the address-space limit (CUDA reserves far more than it uses) for a data limit.
-    hog = (REPO / "solutions" / ASSIGNMENT / "gpu_network.py").read_text().replace(
-        "_kernels = {}\n", "_kernels = {}\n_hog = numpy.ones(3 * 1024 ** 3 // 8)  # 3 GiB\n")
-    folder = tmp_path / "hog"
-    folder.mkdir()
-    (folder / "gpu_network.py").write_text(hog)
-    result, report = grade_folder(ASSIGNMENT, folder, "--item", "feedforward", env=GPU_STAND_IN)
-    assert result.returncode == 0, result.stderr
-    assert report["score"] == 0 and "MemoryError" in report["items"][0]["feedback"]
+    hog = apply_edits(REFERENCE_SOURCE, [("_kernels = {}\n", "_kernels = {}\n_hog = numpy.ones(3 * 1024 ** 3 // 8)\n")],
+                      "a 3 GiB module")
+    item = grade_one_item(tmp_path, "hog", hog, "feedforward")
+    assert item["score"] == 0 and "MemoryError" in item["feedback"]
 
 
 def test_a_module_that_replaces_sum_cannot_fake_the_timed_epoch(tmp_path):
-    faking = (REPO / "solutions" / ASSIGNMENT / "gpu_network.py").read_text().replace(
-        "_kernels = {}\n", "_kernels = {}\nif cupy is not None:\n    cupy.ndarray.sum = lambda self, *a, **k: 0.0\n")
-    folder = tmp_path / "faking"
-    folder.mkdir()
-    (folder / "gpu_network.py").write_text(faking)
-    result, report = grade_folder(ASSIGNMENT, folder, "--item", "gpu_speedup", env=GPU_STAND_IN)
-    assert result.returncode == 0, result.stderr
-    assert report["score"] == 0 and "with CuPy's own sum" in report["items"][0]["feedback"]
+    faking = apply_edits(REFERENCE_SOURCE, [("_kernels = {}\n", "_kernels = {}\nif cupy is not None:\n"
+                                             "    cupy.ndarray.sum = lambda self, *a, **k: 0.0\n")], "fake sums")
+    item = grade_one_item(tmp_path, "faking", faking, "gpu_speedup")
+    assert item["score"] == 0 and "with CuPy's own sum" in item["feedback"]

@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 
 from autograder import gpu
-from autograder.checks import assert_close, describe, measure_once
+from autograder.checks import assert_close, describe, host_array, measure_once
 from autograder.hidden.reference_sgd import batch_gradients as reference_gradients
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import forward, random_net
 from autograder.proxy import Student, StudentError, Worker
-from autograder.wire import ArrayModule, DeviceArray, FixedShuffles, OnDevice
+from autograder.wire import ArrayModule, FixedShuffles, OnDevice
 
 KERNEL_CASES = [("float32", (50,), 8.0), ("float32", (7, 13), 30.0), ("float64", (6, 9), 30.0), ("float64", (40,), 8.0)]
 KERNEL_EXTREMES = {"float32": [-100.0, -50.0, 0.0, 50.0, 100.0], "float64": [-1000.0, -100.0, 0.0, 100.0, 1000.0]}
@@ -57,19 +57,6 @@ def call(target, name, *args, **kwargs):
         if f"has no attribute '{name}'" in str(exc):
             raise AssertionError(f"{name} is missing from gpu_network.py: write it (see its docstring)") from None
         raise
-
-
-def host_array(value, xp, what):
-    """The NumPy copy of an array the student's code returned, after checking where it lived."""
-    if xp == "cupy":
-        if not isinstance(value, DeviceArray):
-            raise AssertionError(f"{what}: expected a CuPy array (on the GPU), got {describe(value)}")
-        return value.array
-    if isinstance(value, DeviceArray):
-        raise AssertionError(f"{what}: with xp=numpy expected a NumPy array, got a {value.module} array")
-    if not isinstance(value, np.ndarray):
-        raise AssertionError(f"{what}: expected a NumPy array, got {describe(value)}")
-    return value
 
 
 def checked_array(value, xp, shape, what):
@@ -120,7 +107,11 @@ class Case:
         return X, Y
 
     def network(self, student, xp):
-        net = student.new("MatrixNetwork", self.sizes, xp=ArrayModule(xp), dtype=self.dtype, seed=0)
+        return self.load_into(student.new("MatrixNetwork", self.sizes, xp=ArrayModule(xp), dtype=self.dtype, seed=0),
+                              xp)
+
+    def load_into(self, net, xp):
+        """Give ``net`` (a network in the worker) this case's weights and biases, on the device of ``xp``."""
         net.set("weights", OnDevice([w.copy() for w in self.weights], xp))
         net.set("biases", OnDevice([b.copy() for b in self.biases], xp))
         return net
@@ -473,9 +464,7 @@ def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
             for xp in ("cupy", "numpy"):
                 if xp == "numpy" and round_number > NUMPY_ROUNDS:
                     continue
-                reference = baseline.new("MatrixNetwork", case.sizes, ArrayModule(xp))
-                reference.set("weights", OnDevice([w.copy() for w in case.weights], xp))
-                reference.set("biases", OnDevice([b.copy() for b in case.biases], xp))
+                reference = case.load_into(baseline.new("MatrixNetwork", case.sizes, ArrayModule(xp)), xp)
                 seconds, digest = timed_epoch(reference, data[xp], batch, order, xp)
                 times[xp].append(seconds)
                 expected = digest if xp == "cupy" else expected
@@ -485,8 +474,7 @@ def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
             # epoch cannot replay a result computed during the warm-up.
             warm_up = FixedShuffles("cupy", [rng.permutation(X.shape[1])])
             call(net, "train_epoch", student_data[0], student_data[1], batch, SPEED_ETA, warm_up)
-            net.set("weights", OnDevice([w.copy() for w in case.weights], "cupy"))
-            net.set("biases", OnDevice([b.copy() for b in case.biases], "cupy"))
+            case.load_into(net, "cupy")  # back to the start
             seconds, digest = timed_epoch(net, student_data, batch, order, "cupy")
             times["student"].append(seconds)
             assert_same_epoch(digest, expected, start_digest, what)

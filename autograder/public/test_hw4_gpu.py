@@ -11,23 +11,15 @@ import numpy as np
 import pytest
 
 from autograder import gpu
-from autograder.checks import assert_close, describe
+from autograder.checks import assert_close, host_array
 from autograder.network_checks import finite_differences, forward
-from autograder.wire import ArrayModule, DeviceArray, FixedShuffles, OnDevice
+from autograder.wire import ArrayModule, FixedShuffles, OnDevice
 
 # A [2, 2, 2] network (square: a forgotten transpose shows up) with numbers chosen by hand.
 WEIGHTS = [np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([[1.0, -0.5], [-1.5, 0.75]])]
 BIASES = [np.array([[0.1], [-0.2]]), np.array([[0.0], [0.3]])]
 X = np.array([[1.0, 0.0, -1.0, 0.5], [0.5, 1.0, 2.0, -0.5]])
 Y = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
-
-
-def host(value, xp, what):
-    if xp == "cupy" and not isinstance(value, DeviceArray):
-        raise AssertionError(f"{what}: expected a CuPy array, got {describe(value)}")
-    array = value.array if isinstance(value, DeviceArray) else value
-    assert isinstance(array, np.ndarray), f"{what}: expected an array, got {describe(value)}"
-    return array
 
 
 def network(student, dtype="float64", xp="numpy"):
@@ -43,8 +35,8 @@ def one_epoch(student, xp, dtype="float64"):
     order = np.array([2, 0, 3, 1])
     result = net.call("train_epoch", OnDevice(X.astype(dtype), xp), OnDevice(Y.astype(dtype), xp), 2, 0.5,
                       FixedShuffles(xp, [order]), count_transfers=(xp == "cupy"))
-    weights = [host(w, xp, "weights") for w in net.get("weights")]
-    biases = [host(b, xp, "biases") for b in net.get("biases")]
+    weights = [host_array(w, xp, "weights") for w in net.get("weights")]
+    biases = [host_array(b, xp, "biases") for b in net.get("biases")]
     expected_w, expected_b = [w.copy() for w in WEIGHTS], [b.copy() for b in BIASES]
     for batch in (order[:2], order[2:]):  # each step: eta / 2 times the gradient of the batch's cost
         fd_b, fd_w = finite_differences(expected_w, expected_b, X[:, batch], Y[:, batch])
@@ -70,7 +62,7 @@ def on_gpu(gpu_status):
 @pytest.mark.item("sigmoid_kernel")
 def test_kernel_at_zero_and_two(student):
     s, ds = student.fused_sigmoid_prime(np.array([0.0, 2.0]))
-    s, ds = host(s, "numpy", "s"), host(ds, "numpy", "ds")
+    s, ds = host_array(s, "numpy", "s"), host_array(ds, "numpy", "ds")
     sig2 = 1 / (1 + np.exp(-2.0))
     assert_close(s, [0.5, sig2], "the sigmoid at z = 0 and 2 (0.5 and 0.8808)", 1e-12)
     assert_close(ds, [0.25, sig2 * (1 - sig2)], "its derivative at z = 0 and 2 (0.25 and 0.1050)", 1e-12)
@@ -85,7 +77,7 @@ def test_kernel_does_not_overflow(student):
 
 @pytest.mark.item("feedforward")
 def test_feedforward_of_four_examples(student):
-    out = host(network(student).feedforward(X), "numpy", "feedforward(X)")
+    out = host_array(network(student).feedforward(X), "numpy", "feedforward(X)")
     assert out.shape == (2, 4), f"feedforward(X) for X of shape (2, 4) should have shape (2, 4), got {out.shape}"
     assert_close(out, forward(WEIGHTS, BIASES, X)[0][-1], "feedforward(X)", 1e-12)
 
@@ -95,8 +87,8 @@ def test_backprop_matches_finite_differences(student):
     nabla_b, nabla_w = network(student).backprop(X, Y)
     fd_b, fd_w = finite_differences([w.copy() for w in WEIGHTS], [b.copy() for b in BIASES], X, Y)
     for i in range(2):
-        assert_close(host(nabla_w[i], "numpy", "nabla_w"), fd_w[i], f"nabla_w[{i}] vs finite differences", 1e-7, 1e-10)
-        assert_close(host(nabla_b[i], "numpy", "nabla_b"), fd_b[i], f"nabla_b[{i}] vs finite differences", 1e-7, 1e-10)
+        for name, got, fd in (("nabla_w", nabla_w, fd_w), ("nabla_b", nabla_b, fd_b)):
+            assert_close(host_array(got[i], "numpy", name), fd[i], f"{name}[{i}] vs finite differences", 1e-7, 1e-10)
 
 
 @pytest.mark.item("train_epoch")
@@ -115,7 +107,7 @@ def test_float32_stays_float32(student):
 @pytest.mark.item("gpu_correctness")
 def test_the_kernel_on_the_gpu(student, on_gpu):
     s, ds = student.fused_sigmoid_prime(OnDevice(np.array([0.0, 2.0], dtype=np.float32), "cupy"))
-    s, ds = host(s, "cupy", "s"), host(ds, "cupy", "ds")
+    s, ds = host_array(s, "cupy", "s"), host_array(ds, "cupy", "ds")
     assert s.dtype == ds.dtype == np.float32, f"float32 input gave {s.dtype} and {ds.dtype}"
     sig2 = 1 / (1 + np.exp(-2.0))
     assert_close(ds, [0.25, sig2 * (1 - sig2)], "ds on the GPU at z = 0 and 2", 1e-5)
