@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from . import assignments, integrity, sandbox
+from . import assignments, cgroups, integrity, sandbox
 from .plugin import GradingPlugin
 from .report import GRADED, NOT_GRADED, ItemResult, Report, feedback_for
 
@@ -101,8 +101,12 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
         if unknown:
             raise CannotGrade(f"unknown item(s) for {assignment_id}: {', '.join(sorted(unknown))}")
     seed = secrets.randbits(63) if seed is None else int(seed)
+    limits = limits or assignment.limits
     report = Report(assignment=assignment_id, items=[], seed=seed,
-                    sandbox=sandbox.sandbox_name(), suite=suite)
+                    sandbox=sandbox.sandbox_name(), suite=suite, isolation=sandbox.isolation(limits))
+    if not cgroups.mechanisms_available():
+        report.warnings.append("no cgroup could be made: the number of processes and shared memory of student "
+                               "code are not bounded (run the grader as root, or with a delegated cgroup)")
     if report.sandbox == "none":
         report.warnings.append("bubblewrap is not available: student code ran without file-system "
                                "isolation (install the 'bubblewrap' package on grading machines)")
@@ -118,7 +122,7 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
         report.elapsed_s = time.monotonic() - started
         return report
 
-    plugin = GradingPlugin(assignment, sources, seed, limits or assignment.limits, item_filter=items)
+    plugin = GradingPlugin(assignment, sources, seed, limits, item_filter=items)
     code, log = _run_pytest(suite_file, plugin)
     if plugin.grader_bugs or code not in (0, 1):
         details = "; ".join(plugin.grader_bugs) or log[-2000:]

@@ -7,12 +7,13 @@ timeout, garbage) becomes a ``StudentError`` whose message is one line of
 feedback; the grader process itself is never at risk.
 """
 import os
+import secrets
 import select
 import signal
 import subprocess
 import time
 
-from . import sandbox, wire
+from . import cgroups, sandbox, wire, worker_guard
 
 
 class StudentError(Exception):
@@ -27,19 +28,36 @@ class Worker:
         self.budget_deadline = budget_deadline  # time.monotonic() at which the submission's time is up
         self.module_names = [os.path.splitext(m)[0] for m in module_sources]
         self.scratch = sandbox.Scratch(module_sources)
-        argv, env = sandbox.worker_command(self.scratch, self.module_names, gpu=limits.gpu,
-                                               blas_threads=limits.blas_threads)
+        self.box = cgroups.ProcessBox(limits.max_processes, limits.memory_bytes)
+        self._log_key = secrets.token_bytes(32)
+        self._log_read, log_write = os.pipe()
+        os.set_blocking(self._log_read, False)
+        self._log_bytes, self._log_sequence = b"", 1
+        self.log_problem = None   # set for good once the log shows tampering
+        self.last_records = []    # log records of the last request: [(kind, intact, to_host, to_device)]
+        argv, env = sandbox.worker_command(self.scratch, self.module_names, log_write, gpu=limits.gpu,
+                                           blas_threads=limits.blas_threads)
         self._output = open(self.scratch.output_file, "wb")
-        self.process = subprocess.Popen(
-            argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._output,
-            cwd=str(self.scratch.submission), start_new_session=True,
-            preexec_fn=sandbox.apply_limits(limits),
-        )
+        try:
+            self.process = subprocess.Popen(
+                argv, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._output,
+                cwd=str(self.scratch.submission), start_new_session=True, pass_fds=(log_write,),
+                preexec_fn=sandbox.apply_limits(limits, self.box),
+            )
+        finally:
+            os.close(log_write)
         os.set_blocking(self.process.stdin.fileno(), False)  # writes must never block the grader
         self._buffer = b""
         self.dead_reason = None
         self.timed_out = False  # a call ran past its limit: retrying would cost as much again
+        self._send((self._log_key.hex() + "\n").encode("ascii"), "starting")
         reply = self._receive("importing the submission")
+        try:
+            check_reply(reply)
+        except wire.WireError as exc:
+            self.close()
+            self.dead_reason = f"the worker sent a malformed answer while importing the submission ({exc})"
+            raise StudentError(self.dead_reason) from None
         if not reply.get("ok"):
             self.close()
             where = f" ({reply['where']})" if reply.get("where") else ""
@@ -53,19 +71,56 @@ class Worker:
                 os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        self.box.kill_all()  # what left the process group (setsid, double fork) is still in the box
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:  # pragma: no cover - only if the kernel refuses
             pass
 
+    def stop(self, reason):
+        """End the worker for good; every later request fails with ``reason``."""
+        self._kill()
+        self.dead_reason = reason
+
     def close(self):
         self._kill()
+        self.box.close()
         for stream in (self.process.stdin, self.process.stdout, self._output):
             try:
                 stream.close()
             except OSError:
                 pass
+        try:
+            os.close(self._log_read)
+        except OSError:
+            pass
         self.scratch.cleanup()
+
+    def share(self, array):
+        """A wire.SharedArray holding ``array``, in this worker's shared folder."""
+        self._shared_count = getattr(self, "_shared_count", 0) + 1
+        return wire.SharedArray(self.scratch.shared, self._shared_count, array)
+
+    def _read_log(self):
+        """The log records written since the last read (worker_guard); tampering is remembered."""
+        while True:
+            try:
+                chunk = os.read(self._log_read, 1 << 16)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self._log_bytes += chunk
+        records, self._log_sequence, problem = worker_guard.read_records(
+            self._log_bytes, self._log_key, self._log_sequence)
+        self._log_bytes = self._log_bytes[len(records) * worker_guard.RECORD.size:]
+        if problem and not self.log_problem:
+            self.log_problem = problem
+        for kind, detail, _, _ in records:
+            if kind == worker_guard.TAMPER and not self.log_problem:
+                event = worker_guard.TAMPER_EVENTS[detail] if detail < len(worker_guard.TAMPER_EVENTS) else "?"
+                self.log_problem = f"your code used {event} while being graded"
+        return records
 
     def output_tail(self, limit=300):
         try:
@@ -85,7 +140,10 @@ class Worker:
                 sig = signal.Signals(-code).name
             except ValueError:
                 sig = f"signal {-code}"
-            if sig == "SIGXFSZ":
+            if self.box.memory_limit_hit():
+                why = (f"was killed: it used more than {self.limits.memory_bytes >> 20} MiB of memory "
+                       "(shared memory and temporary files included)")
+            elif sig == "SIGXFSZ":
                 why = f"was stopped: it printed more than {self.limits.output_bytes // 1024} KiB"
             elif sig in ("SIGKILL", "SIGXCPU"):
                 why = f"was killed ({sig}: memory or CPU-time limit)"
@@ -93,6 +151,8 @@ class Worker:
                 why = f"crashed with {sig}"
         else:
             why = f"exited with status {code}"
+        if self.box.process_limit_hit():
+            why += f" (it tried to run more than {self.limits.max_processes} processes or threads)"
         return f"the process running your code {why} while {doing}.{self._crash_location()}"
 
     def _crash_location(self):
@@ -175,13 +235,43 @@ class Worker:
     def request(self, message, doing):
         if self.dead_reason:
             raise StudentError(self.dead_reason)
+        self._read_log()
         self._send(wire.dumps(message), doing)
         reply = self._receive(doing)
+        self.last_records = self._read_log()
+        try:
+            check_reply(reply)
+        except wire.WireError as exc:
+            self.stop(f"the worker sent a malformed answer while {doing} ({exc})")
+            raise StudentError(self.dead_reason) from None
         if reply.get("ok") is not True:
             where = reply.get("where")
             where = f" ({where})" if isinstance(where, str) and where else ""
             raise StudentError(f"{doing} raised {str(reply.get('error', '?'))[:300]}{where}")
         return reply
+
+
+# Every field a reply may have, with its type; values inside are checked again by wire.decode.
+REPLY_FIELDS = {"ok": bool, "ready": bool, "value": dict, "args": list, "warnings": list, "digest": list,
+                "error": str, "where": str, "phase": str}
+
+
+def check_reply(reply):
+    """Raise wire.WireError unless ``reply`` has exactly the shape the worker's replies have."""
+    for key, value in reply.items():
+        expected = REPLY_FIELDS.get(key)
+        if expected is None:
+            raise wire.WireError(f"unexpected field {key[:40]!r}")
+        if type(value) is not expected:
+            raise wire.WireError(f"field {key!r} holds a {type(value).__name__}")
+    if "ok" not in reply:
+        raise wire.WireError("no ok field")
+    for warning in reply.get("warnings", []):
+        if (type(warning) is not dict or set(warning) != {"category", "message"}
+                or any(type(v) is not str for v in warning.values())):
+            raise wire.WireError("a warning is not a category and a message")
+    if any(type(x) is not float for x in reply.get("digest", [])):
+        raise wire.WireError("digest holds something other than floats")
 
 
 class Result:
@@ -226,21 +316,20 @@ def _describe_call(name, args, kwargs):
     return text if len(text) < 120 else text[:117] + "..."
 
 
-def _checked_extras(message, reply):
-    transfers = digest = None
-    if message.get("count_transfers"):
-        transfers = reply.get("transfers")
-        if (not isinstance(transfers, dict) or set(transfers) != {"to_host", "to_device"}
-                or any(type(n) is not int or n < 0 for n in transfers.values())):
-            raise wire.WireError("transfer counts missing or malformed")
-        if reply.get("counters_intact") is not True:
-            raise StudentError("your code replaced CuPy's copy functions (ndarray.get, ndarray.set, cupy.asarray "
-                               "or cupy.array), so the copies between host and device cannot be counted")
-    if message.get("digest"):
-        digest = reply.get("digest")
-        if not isinstance(digest, list) or any(type(x) is not float for x in digest):
-            raise wire.WireError("digest missing or malformed")
-    return transfers, digest
+def _counted_transfers(worker):
+    """{"to_host", "to_device"} copies during the last request, from the worker's log (worker_guard):
+    exactly the grader's own begin and end, with the counting wrappers still in place."""
+    if worker.log_problem:
+        raise StudentError(f"{worker.log_problem}, so the grader cannot count the copies between host and device")
+    kinds = [record[0] for record in worker.last_records]
+    if kinds != [worker_guard.BEGIN, worker_guard.END]:
+        raise StudentError("the grader's count of copies between host and device was interfered with "
+                           "(its begin and end marks are not as the grader made them)")
+    _, intact, to_host, to_device = worker.last_records[-1]
+    if not intact:
+        raise StudentError("your code replaced CuPy's copy functions (ndarray.get, ndarray.set, cupy.asarray "
+                           "or cupy.array), so the copies between host and device cannot be counted")
+    return {"to_host": to_host, "to_device": to_device}
 
 
 class Student:
@@ -264,16 +353,16 @@ class Student:
             reply = worker.request(message, doing)
             value = wire.decode(reply.get("value"))
             returned_args = [wire.decode(a) for a in reply.get("args", [])] if return_args else None
-            warns = reply.get("warnings", [])
-            if not isinstance(warns, list):
-                raise wire.WireError("warnings is not a list")
-            warns = [f"{w.get('category', '?')}: {w.get('message', '')}"[:200]
-                     for w in warns if isinstance(w, dict)]
-            transfers, digest = _checked_extras(message, reply)
+            if return_args and len(returned_args) != len(message.get("args", [])):
+                raise wire.WireError("not as many arguments back as were sent")
+            warns = [f"{w['category']}: {w['message']}"[:200] for w in reply.get("warnings", [])]
+            if message.get("digest") and "digest" not in reply:
+                raise wire.WireError("no digest")
+            digest = reply.get("digest")
         except wire.WireError as exc:
-            worker._kill()
-            worker.dead_reason = f"the worker sent a malformed answer while {doing} ({exc})"
+            worker.stop(f"the worker sent a malformed answer while {doing} ({exc})")
             raise StudentError(worker.dead_reason) from None
+        transfers = _counted_transfers(worker) if message.get("count_transfers") else None
         return Result(value, returned_args, warns, transfers, digest)
 
     def _call(self, target, name, args, kwargs, return_args=False, keep=False, extra=None):
@@ -297,6 +386,14 @@ class Student:
         if not isinstance(ref, wire.Ref):
             raise StudentError(f"{class_name}(...) did not give an object")
         return RemoteObject(self, ref)
+
+    def share(self, array):
+        """Put a float ``array`` in memory the grader shares with the worker; returns a wire.SharedArray.
+
+        Passed to student code it arrives as a plain ndarray on that memory; ``.read()`` gives the
+        grader the values as they are now, read by the grader itself (an in-place update shows, a
+        rebinding does not, and nothing in the worker can change what is read)."""
+        return self._worker_source().share(array)
 
     def store(self, value):
         """Keep ``value`` (e.g. an array to be updated in place) in the worker; returns its Ref."""

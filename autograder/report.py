@@ -26,6 +26,7 @@ class Report:
     elapsed_s: float = 0.0
     suite: str = "hidden"
     warnings: list = field(default_factory=list)
+    isolation: list = field(default_factory=list)  # what bounded and hid student code (sandbox.isolation)
 
     @property
     def score(self):
@@ -51,6 +52,7 @@ class Report:
             "suite": self.suite,
             "elapsed_s": round(self.elapsed_s, 3),
             "warnings": self.warnings,
+            "isolation": self.isolation,
         }
 
     def write_json(self, path):

@@ -18,7 +18,7 @@ import numpy
 
 HERE = Path(__file__).resolve().parent
 # Read once at import: a scratch folder always gets the worker as it was when grading began.
-WORKER_SOURCES = {name: (HERE / name).read_bytes() for name in ("worker.py", "wire.py")}
+WORKER_SOURCES = {name: (HERE / name).read_bytes() for name in ("worker.py", "wire.py", "worker_guard.py")}
 MiB = 1024 * 1024
 
 
@@ -30,6 +30,7 @@ class Limits:
     total_s: float = 180.0           # the whole submission, all items together
     cpu_time_s: int = 120
     memory_bytes: int = 2048 * MiB
+    max_processes: int = 64          # processes and threads of the whole worker tree (a cgroup, where one can be made)
     output_bytes: int = 1 * MiB      # what the student's code may print
     reply_bytes: int = 64 * MiB      # one protocol message from the worker
     stack_bytes: int = 64 * MiB
@@ -82,6 +83,24 @@ def sandbox_name():
     return "bubblewrap" if sandbox_available() else "none"
 
 
+def isolation(limits):
+    """What bounds and hides a worker here, in words (for every report)."""
+    from . import cgroups
+    said = []
+    if sandbox_available():
+        said.append("bubblewrap: only the Python installation and the submission visible; own process, "
+                    "network and IPC namespaces; private /dev/shm and /tmp")
+    else:
+        said.append("no bubblewrap: files are not hidden and the network is reachable")
+    box = cgroups.mechanisms_available()
+    said.append(f"{' and '.join(box)}: at most {limits.max_processes} processes and threads, "
+                f"{limits.memory_bytes >> 20} MiB of memory including shared memory" if box
+                else "no cgroup: the number of processes and shared memory are not bounded")
+    said.append(f"rlimits: {limits.cpu_time_s} s CPU, {limits.memory_bytes >> 20} MiB "
+                f"{'data' if limits.gpu else 'address space'}, {limits.output_bytes >> 10} KiB per file written")
+    return said
+
+
 def python_roots():
     """Folders the worker's Python needs: the installation, and where NumPy lives."""
     roots = {Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(),
@@ -109,8 +128,10 @@ class Scratch:
         self.root = Path(tempfile.mkdtemp(prefix="autograder-"))
         self.submission = self.root / "submission"
         self.grader = self.root / "grader"
+        self.shared = self.root / "shared"  # arrays the grader shares with the worker (wire.SharedArray)
         self.submission.mkdir()
         self.grader.mkdir()
+        self.shared.mkdir()
         for name, source in module_sources.items():  # only the graded modules: no numpy.py, conftest.py, ...
             (self.submission / name).write_bytes(source)
         for name, source in WORKER_SOURCES.items():
@@ -132,9 +153,13 @@ def gpu_mounts():
     return args
 
 
-def worker_command(scratch, module_names, gpu=False, blas_threads=1):
-    """The argv that starts a worker for ``scratch``; also returns the env."""
+def worker_command(scratch, module_names, log_fd, gpu=False, blas_threads=1):
+    """The argv that starts a worker for ``scratch``; also returns the env.
+
+    ``log_fd``: the write end of the worker's log (worker_guard), inherited by the worker."""
     env = {
+        "AUTOGRADER_LOG_FD": str(log_fd),
+        "AUTOGRADER_SHARED_DIR": "/shared" if sandbox_available() else str(scratch.shared),
         "PATH": "/usr/bin:/bin",
         "HOME": "/nonexistent",
         "LANG": "C.UTF-8",
@@ -162,7 +187,9 @@ def worker_command(scratch, module_names, gpu=False, blas_threads=1):
     argv += [
         "--ro-bind", str(scratch.submission), "/submission",
         "--ro-bind", str(scratch.grader), "/grader",
-        "--proc", "/proc", "--dev", "/dev", "--dir", "/tmp",
+        "--bind", str(scratch.shared), "/shared",
+        # /dev is private: its shm (and the tmpfs /tmp) are memory, counted by the worker's cgroup.
+        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
         *(gpu_mounts() if gpu else []),  # after --dev, which would hide them
         "--remount-ro", "/",
         "--chdir", "/submission",
@@ -172,11 +199,14 @@ def worker_command(scratch, module_names, gpu=False, blas_threads=1):
     return argv, env
 
 
-def apply_limits(limits):
-    """Returns a preexec function setting rlimits in the child before exec."""
+def apply_limits(limits, box=None):
+    """Returns a preexec function that puts the child in ``box`` (a cgroups.ProcessBox) and sets rlimits,
+    before exec."""
     import resource
 
     def preexec():
+        if box is not None:
+            box.join()
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_time_s, limits.cpu_time_s))
         memory = resource.RLIMIT_DATA if limits.gpu else resource.RLIMIT_AS
         resource.setrlimit(memory, (limits.memory_bytes, limits.memory_bytes))

@@ -23,6 +23,11 @@ import numpy as np  # noqa: E402  (imported before any student file is on sys.pa
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves it out
 import wire  # noqa: E402
+import worker_guard  # noqa: E402
+
+_audit = sys.audit  # the worker's own reference: a module that replaces sys.audit leaves a gap in the log
+# NumPy's default error handling, restored before every call: a module-level np.seterr changes nothing.
+NUMPY_ERRORS = {"divide": "warn", "over": "warn", "under": "ignore", "invalid": "warn"}
 
 SUBMISSION_DIR = os.path.abspath(sys.argv[1])
 MODULE_NAMES = sys.argv[2:]
@@ -36,43 +41,16 @@ sys.path.append(SUBMISSION_DIR)  # appended: a student's numpy.py never shadows 
 # CuPy stand-in on machines without a GPU; grading reports say so).
 _gpu = None
 _gpu_error = "the grader did not ask for the GPU"
-_transfers = {"to_host": 0, "to_device": 0}
-_counting = [False]
 
 
-def _count(kind):
-    if _counting[0]:
-        _transfers[kind] += 1
-
-
-def _install_transfer_counters(xp):
-    """Count ndarray.get (which cupy.asnumpy, .item(), float() and .tolist() use), ndarray.set,
-    and cupy.asarray / cupy.array of anything that is not already on the device.
-
-    Returns the uncounted ndarray.get, for the worker's own copies."""
-    def counted(function, kind, always):
-        def wrapper(first, *args, **kwargs):
-            if always or not isinstance(first, xp.ndarray):
-                _count(kind)
-            return function(first, *args, **kwargs)
-        return wrapper
-
-    original_get = xp.ndarray.get
-    xp.ndarray.get = counted(xp.ndarray.get, "to_host", always=True)
-    xp.ndarray.set = counted(xp.ndarray.set, "to_device", always=True)
-    xp.asarray = counted(xp.asarray, "to_device", always=False)
-    xp.array = counted(xp.array, "to_device", always=False)
-    _guarded.update({name: (owner, getattr(owner, name)) for owner, name in
-                     ((xp.ndarray, "get"), (xp.ndarray, "set"), (xp, "asarray"), (xp, "array"), (xp.ndarray, "sum"))})
-    return original_get
-
-
-_guarded = {}  # name -> (owner, the function the worker left there before any student code ran)
-
-
-def _untouched(*names):
-    """False when student code has put other functions in place of these (no GPU: nothing to check)."""
-    return all(getattr(_guarded[n][0], n) is _guarded[n][1] for n in names if n in _guarded)
+def _copy_functions(xp):
+    """CuPy's ways to copy between host and device, counted while the grader counts (see worker_guard):
+    ndarray.get (which cupy.asnumpy, .item(), float() and .tolist() use), ndarray.set, and cupy.asarray /
+    cupy.array of anything not already on the device."""
+    return [(xp.ndarray, "get", xp.ndarray.get, "to_host"),
+            (xp.ndarray, "set", xp.ndarray.set, "to_device"),
+            (xp, "asarray", xp.asarray, "to_device_unless_on_device"),
+            (xp, "array", xp.array, "to_device_unless_on_device")]
 
 
 if os.environ.get("AUTOGRADER_GPU") == "1":
@@ -80,11 +58,26 @@ if os.environ.get("AUTOGRADER_GPU") == "1":
         sys.path.insert(0, os.environ["AUTOGRADER_GPU_PATH"])
     try:
         import cupy as _gpu
-        _host_copy = _install_transfer_counters(_gpu)
     except ImportError:
         _gpu, _gpu_error = None, "CuPy is not installed"
     except Exception as exc:  # installed but broken: the probe reports it
         _gpu, _gpu_error = None, f"CuPy could not be imported: {type(exc).__name__}: {exc}"[:300]
+
+
+def _start_log():
+    """The tamper-evident log (worker_guard): its key is the first line the grader sends."""
+    key = bytes.fromhex(_proto_in.readline().decode("ascii").strip())
+    fd = int(os.environ["AUTOGRADER_LOG_FD"])
+    os.set_blocking(fd, False)  # a flood of records leaves a gap the grader sees, never a hang
+    worker_guard.install(fd, key, _copy_functions(_gpu) if _gpu is not None else [])
+
+
+_start_log()
+
+
+def _host_copy(array):
+    """The worker's own copies to the host go through CuPy's (counted) get, outside any counted call."""
+    return array.get()
 
 
 # Trusted functions the grader can hand to student code (e.g. to a
@@ -149,8 +142,8 @@ def _digest(obj, attrs):
     for attr in attrs:
         for array in getattr(obj, attr):
             plain = type(array) is np.ndarray or (_gpu is not None and type(array) is _gpu.ndarray)
-            if not plain or not _untouched("sum"):
-                raise RuntimeError(f"{attr} must hold plain NumPy or CuPy arrays, with CuPy's own sum")
+            if not plain:
+                raise RuntimeError(f"{attr} must hold plain NumPy or CuPy arrays")
             total = array.sum(dtype=np.float64)
             sums.append(float(_host_copy(total) if _on_gpu(total) else total))
     return sums
@@ -176,6 +169,25 @@ def _gpu_probe():
         return {"available": False, "reason": f"{type(exc).__name__}: {exc}"[:300], "device": ""}
 
 _objects = {}
+_shared = {}  # name -> the array mapped onto the grader's file (the same object each time it is passed)
+
+
+def _shared_array(name, dtype, shape):
+    if name not in _shared:
+        import mmap
+        folder = os.environ.get("AUTOGRADER_SHARED_DIR")
+        if not folder:
+            raise wire.WireError("this worker has no shared folder")
+        fd = os.open(os.path.join(folder, name), os.O_RDWR | os.O_NOFOLLOW)
+        try:
+            size = int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            if os.fstat(fd).st_size != size or size == 0:
+                raise wire.WireError("a shared array's file does not have its size")
+            memory = mmap.mmap(fd, size)
+        finally:
+            os.close(fd)
+        _shared[name] = np.frombuffer(memory, dtype=np.dtype(dtype)).reshape(shape)
+    return _shared[name]
 
 
 def _keep(obj):
@@ -195,6 +207,8 @@ def _resolve(kind, key):
         if type(items) is not list or not all(0 <= i < len(items) for i in indices):
             raise wire.WireError("pick from something that is not a stored list, or out of range")
         return [items[i] for i in indices]
+    if kind == "shared":
+        return _shared_array(*key)
     if kind == "xp":
         return _array_module(key)
     if kind == "ondevice":
@@ -251,11 +265,8 @@ def _handle(request):
     op = request.get("op")
     if op == "gpu_probe":
         return {"ok": True, "value": _encode(_gpu_probe())}
-    _transfers.update(to_host=0, to_device=0)
+    np.seterr(**NUMPY_ERRORS)
     reply = _handle_object_op(op, request)
-    if request.get("count_transfers"):
-        reply["transfers"] = dict(_transfers)
-        reply["counters_intact"] = _untouched("get", "set", "asarray", "array")
     if request.get("digest"):
         reply["digest"] = _digest(_resolve("ref", request.get("ref")), request["digest"])
     return reply
@@ -273,11 +284,14 @@ def _handle_object_op(op, request):
     elif op == "call":
         args, kwargs = _arguments(request)  # decoded (and placed on the device) before counting starts
         function = _target(request)
-        _counting[0] = bool(request.get("count_transfers"))
+        counted = bool(request.get("count_transfers"))
+        if counted:
+            _audit(worker_guard.EVENT_BEGIN)
         try:
             value = function(*args, **kwargs)
         finally:
-            _counting[0] = False
+            if counted:
+                _audit(worker_guard.EVENT_END)
     elif op == "call_many":  # several calls in one request: timing them is not timing the protocol
         calls = [_arguments(c) for c in request.get("calls", [])]
         function, value = _target(request), None
@@ -296,6 +310,7 @@ def _handle_object_op(op, request):
 
 
 def main():
+    _audit(worker_guard.EVENT_LOCK)  # from here on, student code may run
     try:
         for name in MODULE_NAMES:
             __import__(name)

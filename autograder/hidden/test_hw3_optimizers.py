@@ -12,6 +12,7 @@ import pytest
 
 from autograder.checks import assert_close, describe
 from autograder.proxy import StudentError
+from autograder.wire import WireError
 
 STEPS = 20
 RTOL, ATOL = 1e-10, 1e-12  # on p - p0: rounding in p itself is ~1e-15 per step
@@ -132,13 +133,18 @@ def describe_options(kind, options):
 
 
 def start(student, kind, options, params):
-    """The params stored in the worker (each its own array) and the student's optimizer over them."""
-    refs = [student.store(p.copy()) for p in params]
-    return refs, student.new(kind, refs, **options)
+    """The params in memory the grader shares with the worker (each its own array), and the student's
+    optimizer over them. The grader reads them back itself: only an in-place update shows there."""
+    shared = [student.share(p.copy()) for p in params]
+    return shared, student.new(kind, shared, **options)
 
 
-def read_params(student, refs, like, what):
-    got = [student.fetch(r) for r in refs]
+def read_params(student, shared, like, what):
+    try:
+        got = [s.read() for s in shared]
+    except WireError:
+        raise AssertionError(f"{what}: a parameter's memory was resized; update each parameter in place") from None
+    assert len(got) == len(like)
     for i, (g, p) in enumerate(zip(got, like)):
         if not isinstance(g, np.ndarray) or g.shape != p.shape or g.dtype != np.float64:
             raise AssertionError(f"{what}: params[{i}] is now {describe(g)}; it must stay a float64 array "
