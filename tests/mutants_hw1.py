@@ -3,6 +3,11 @@
 Each mutant is (item it breaks, [(text in the reference, replacement), ...]).
 The tests apply the edits, grade the result, and require that the named item
 scores below full while every other item keeps full marks.
+
+IGNORING_INPUT holds versions of each function that ignore their input (zeros,
+ones, z itself, or the right answer at z = 0 everywhere): they must score 0 on
+their item. SILENCED holds modules that hide NumPy's warnings at import and use
+the naive, overflowing sigmoid and softmax: (items they break, edits).
 """
 from pathlib import Path
 
@@ -57,5 +62,57 @@ MUTANTS = {
 }
 
 
+def new_body(function, body):
+    """The edit that puts ``body`` in place of ``function``'s solution lines."""
+    text = REFERENCE.read_text()
+    start = text.index(f"\ndef {function}(")
+    begin = text.index("    ### BEGIN SOLUTION\n", start) + len("    ### BEGIN SOLUTION\n")
+    end = text.index("    ### END SOLUTION", begin)
+    return [(text[start:end], text[start:begin] + body)]
+
+
+ZEROS = "    return np.zeros_like(np.asarray({x}, dtype=np.float64))[()]\n"
+ONES = "    return np.ones_like(np.asarray({x}, dtype=np.float64))[()]\n"
+IDENTITY = "    return {x}\n"
+FILLED = "    return np.full_like(np.asarray(z, dtype=np.float64), {value})[()]\n"
+
+FUNCTIONS = ("sigmoid_prime", "relu", "relu_prime", "leaky_relu", "leaky_relu_prime", "elu", "elu_prime",
+             "softmax", "numerical_gradient")
+
+
+def argument(function):
+    return "x" if function == "numerical_gradient" else "z"
+
+
+IGNORING_INPUT = {
+    f"{function}_{kind}": (function, new_body(function, body.format(x=argument(function))))
+    for function in FUNCTIONS
+    for kind, body in (("zeros", ZEROS), ("ones", ONES), ("identity", IDENTITY))
+}
+IGNORING_INPUT.update({
+    # The right answer at z = 0, everywhere.
+    "sigmoid_prime_quarter": ("sigmoid_prime", new_body("sigmoid_prime", FILLED.format(value=0.25))),
+    "leaky_relu_prime_alpha": ("leaky_relu_prime", new_body("leaky_relu_prime", FILLED.format(value="alpha"))),
+    "elu_prime_alpha": ("elu_prime", new_body("elu_prime", FILLED.format(value="alpha"))),
+    # Columns that sum to one whatever z is.
+    "softmax_uniform": ("softmax", new_body("softmax", FILLED.format(value="1.0 / np.shape(z)[0]"))),
+})
+
+NAIVE_SIGMOID = [(
+    "    z = np.asarray(z, dtype=np.float64)\n    e = np.exp(-np.abs(z))\n"
+    "    out = np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))\n    return out[()] if out.ndim == 0 else out",
+    "    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))"),
+    (SOFTMAX, "    e = np.exp(z)\n    return e / np.sum(e, axis=0, keepdims=True)")]
+SILENCED = {
+    "seterr_ignore_naive_sigmoid_softmax": ({"sigmoid_prime", "softmax"}, [
+        ("import numpy as np\n", "import numpy as np\n\nnp.seterr(all=\"ignore\")\n"), *NAIVE_SIGMOID]),
+    "filterwarnings_ignore_naive_sigmoid_softmax": ({"sigmoid_prime", "softmax"}, [
+        ("import numpy as np\n", "import warnings\n\nimport numpy as np\n\nwarnings.filterwarnings(\"ignore\")\n"),
+        *NAIVE_SIGMOID]),
+}
+
+ALL = {**MUTANTS, **IGNORING_INPUT, **SILENCED}
+
+
 def mutant_source(name):
-    return apply_edits(REFERENCE.read_text(), MUTANTS[name][1], name)
+    return apply_edits(REFERENCE.read_text(), ALL[name][1], name)

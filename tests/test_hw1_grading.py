@@ -5,15 +5,29 @@ a time, then each test reads its report.
 """
 import pytest
 
-from conftest import SUBMISSIONS, grade_class, item_scores, run_cli, write_submission
-from mutants_hw1 import MUTANTS, REFERENCE, mutant_source
+from autograder import assignments
+
+from conftest import SUBMISSIONS, assert_loses, grade_class, grade_many, item_scores, run_cli, write_submission
+from mutants_hw1 import IGNORING_INPUT, MUTANTS, REFERENCE, SILENCED, mutant_source
 
 ASSIGNMENT = "hw1_activations"
 
 
 @pytest.fixture(scope="session")
 def reports(tmp_path_factory):
-    return grade_class(ASSIGNMENT, tmp_path_factory.mktemp("hw1_submissions"), ('partial', 'subtle'), MUTANTS, mutant_source)
+    return grade_class(ASSIGNMENT, tmp_path_factory.mktemp("hw1_submissions"), ('partial', 'subtle'),
+                       {**MUTANTS, **SILENCED}, mutant_source)
+
+
+@pytest.fixture(scope="session")
+def ignoring_reports(tmp_path_factory):
+    """Reports of the modules whose function ignores its input (graded only by the slow tests)."""
+    root = tmp_path_factory.mktemp("hw1_ignoring_input")
+    graded = grade_many(ASSIGNMENT, [write_submission(root, name, {"activations.py": mutant_source(name)})
+                                     for name in IGNORING_INPUT])
+    for name, (result, _) in graded.items():
+        assert result.returncode == 0, f"{name}: grading did not complete: {result.stderr}"
+    return {name: report for name, (_, report) in graded.items()}
 
 
 def test_reference_scores_full(reports):
@@ -56,6 +70,33 @@ def test_mutant_loses_points_on_its_item_only(reports, name):
             assert item["feedback"], "a lost point needs feedback"
         else:
             assert item["score"] == item["max_score"], f"{name} also lost {item['name']}: {item['feedback']}"
+
+
+@pytest.mark.parametrize("name", sorted(SILENCED))
+def test_hidden_warnings_do_not_hide_an_overflow(reports, name):
+    # Warnings silenced at import: the naive sigmoid and softmax still lose by their values.
+    broken, _ = SILENCED[name]
+    assert_loses(reports[name], must=broken, may=set(), name=name)
+    for item in reports[name]["items"]:
+        if item["name"] in broken:
+            assert "warned" not in item["feedback"], item["feedback"]
+
+
+def test_every_function_has_input_ignoring_mutants():
+    items = {item for item, _ in IGNORING_INPUT.values()}
+    assert items == {i.name for i in assignments.get(ASSIGNMENT).items}
+    for item in items:
+        kinds = {name.removeprefix(f"{item}_") for name, (i, _) in IGNORING_INPUT.items() if i == item}
+        assert {"zeros", "ones", "identity"} <= kinds, item
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(IGNORING_INPUT))
+def test_a_function_that_ignores_its_input_earns_nothing_on_its_item(ignoring_reports, name):
+    item_name, _ = IGNORING_INPUT[name]
+    report = ignoring_reports[name]
+    assert_loses(report, must={item_name}, may=set(), name=name)
+    assert item_scores(report)[item_name] == 0, f"{name} earned points on {item_name}"
 
 
 def test_json_report_has_the_documented_fields(reports):

@@ -1,0 +1,208 @@
+"""Every hw1 check looks at its input, and overflow is caught by value: swept over many seeds.
+
+The hidden suite's checks are called here directly, with a stand-in for the
+student's module that runs trusted functions in this process (the course's
+reference, or versions of it that ignore their input or overflow). No sandbox
+and no worker, so hundreds of grading seeds take seconds; tests/test_hw1_grading.py
+grades the same kinds of module through the real command line.
+"""
+import copy
+import hashlib
+import importlib.util
+import inspect
+import warnings
+
+import numpy as np
+import pytest
+
+from autograder.proxy import Result
+from autograder.wire import FunctionSpec
+from conftest import REPO
+from mutants_hw1 import REFERENCE
+
+SEEDS = range(150)
+ELEMENTWISE = ("sigmoid_prime", "relu", "relu_prime", "leaky_relu", "leaky_relu_prime", "elu", "elu_prime")
+
+
+def load(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+SUITE = load(REPO / "autograder" / "hidden" / "test_hw1_activations.py", "hw1_hidden_suite")
+REFERENCE_MODULE = load(REFERENCE, "hw1_reference")
+
+# The functions the worker builds from a FunctionSpec (autograder/worker.py), for numerical_gradient.
+SPEC_FUNCTIONS = {
+    "cubic": lambda c: lambda x: float(np.sum(c * x ** 3)),
+    "sin_mix": lambda a, b: lambda x: float(np.sum(np.sin(a * x) + b * x ** 2)),
+    "matrix_form": lambda A: lambda x: float(np.sum(np.tanh(A @ x.reshape(A.shape[1], -1)))),
+}
+
+
+class InProcessStudent:
+    """Answers the suite's calls as the worker would (copied arguments, warnings recorded)."""
+
+    def __init__(self, functions):
+        self.functions = functions
+
+    def call(self, name, *args, return_args=False, **kwargs):
+        args = [SPEC_FUNCTIONS[a.name](**a.params) if isinstance(a, FunctionSpec) else copy.deepcopy(a)
+                for a in args]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = self.functions[name](*args, **kwargs)
+        value = value.copy() if isinstance(value, np.ndarray) else value  # the wire copies too
+        found = [f"{w.category.__name__}: {w.message}" for w in caught]
+        return Result(value, args if return_args else None, found)
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: self.call(name, *args, **kwargs).value
+
+
+def checks(item):
+    """(check id, test function, parameters) for every check of ``item`` in the hidden suite."""
+    found = []
+    for name, function in vars(SUITE).items():
+        marks = getattr(function, "pytestmark", []) if name.startswith("test_") else []
+        if not any(m.name == "item" and m.args[0] == item for m in marks):
+            continue
+        parametrized = [m for m in marks if m.name == "parametrize"]
+        if not parametrized:
+            found.append((name, function, {}))
+        for mark in parametrized:
+            argname, values = mark.args
+            found += [(f"{name}[{v}]", function, {argname: v}) for v in values]
+    assert found, f"no checks for {item}"
+    return found
+
+
+def run_check(function, params, functions, seed, check_id):
+    """None when the check passes, else its feedback sentence."""
+    digest = hashlib.sha256(check_id.encode()).digest()
+    fixtures = {"student": InProcessStudent(functions),
+                "rng": np.random.default_rng([seed, int.from_bytes(digest[:8], "little")])}
+    wanted = inspect.signature(function).parameters
+    try:
+        function(**{k: v for k, v in {**fixtures, **params}.items() if k in wanted})
+    except AssertionError as exc:
+        return str(exc) or "failed"
+    return None
+
+
+def with_function(name, replacement):
+    """The reference's functions, with ``name`` replaced."""
+    functions = {n: getattr(REFERENCE_MODULE, n) for n in ELEMENTWISE + ("softmax", "numerical_gradient")}
+    functions[name] = replacement
+    return functions
+
+
+def scalar_aware(make):
+    """An input-ignoring function that still returns a number for a scalar input, as the course asks."""
+    def function(z, *args, **kwargs):
+        out = make(np.asarray(z, dtype=np.float64), *args, **kwargs)
+        return out[()] if np.ndim(out) == 0 else out
+    return function
+
+
+# Functions that ignore their input, by the item whose function they replace.
+VALUE_AT_ZERO = {"sigmoid_prime": 0.25, "relu": 0.0, "relu_prime": 0.0, "leaky_relu": 0.0,
+                 "leaky_relu_prime": "alpha", "elu": 0.0, "elu_prime": "alpha"}
+
+
+def ignoring_input(item):
+    fakes = {
+        "zeros": scalar_aware(lambda z, *a, **k: np.zeros_like(z)),
+        "ones": scalar_aware(lambda z, *a, **k: np.ones_like(z)),
+        "identity": lambda z, *a, **k: z,
+    }
+    if item == "softmax":
+        fakes["uniform"] = lambda z: np.full_like(z, 1.0 / np.shape(z)[0])
+    elif item == "numerical_gradient":
+        fakes = {"zeros": lambda f, x, h=1e-5: np.zeros_like(x), "ones": lambda f, x, h=1e-5: np.ones_like(x),
+                 "identity": lambda f, x, h=1e-5: x}
+    elif VALUE_AT_ZERO[item] == "alpha":
+        fakes["alpha"] = scalar_aware(lambda z, alpha=0.01: np.full_like(z, alpha))
+    else:
+        fakes["value at zero"] = scalar_aware(lambda z, *a, **k: np.full_like(z, VALUE_AT_ZERO[item]))
+    return fakes
+
+
+ITEMS = ELEMENTWISE + ("softmax", "numerical_gradient")
+
+
+@pytest.mark.parametrize("item", ITEMS)
+def test_reference_passes_every_check_for_every_seed(item):
+    functions = with_function(item, getattr(REFERENCE_MODULE, item))
+    for seed in SEEDS:
+        for check_id, function, params in checks(item):
+            failure = run_check(function, params, functions, seed, check_id)
+            assert failure is None, f"seed {seed}, {check_id}: {failure}"
+
+
+@pytest.mark.parametrize("item", ITEMS)
+def test_a_function_that_ignores_its_input_fails_every_check(item):
+    for fake_name, fake in ignoring_input(item).items():
+        functions = with_function(item, fake)
+        for seed in SEEDS:
+            for check_id, function, params in checks(item):
+                assert run_check(function, params, functions, seed, check_id) is not None, \
+                    f"{item} as {fake_name} passed {check_id} with seed {seed}"
+
+
+# Naive forms whose exp overflows, with every warning silenced inside the call: only values can tell.
+def silenced(function):
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return function(*args, **kwargs)
+    return quiet
+
+
+def naive_sigmoid(z):
+    return 1.0 / (1.0 + np.exp(-np.asarray(z, dtype=np.float64)))
+
+
+NAIVE = {
+    "sigmoid_prime": {
+        "s * (1 - s) with 1 / (1 + exp(-z))": lambda z: naive_sigmoid(z) * (1.0 - naive_sigmoid(z)),
+        "exp(-z) / (1 + exp(-z))**2": lambda z: np.exp(-z) / (1.0 + np.exp(-z)) ** 2,
+        "1 / (2 + 2 cosh(z))": lambda z: 1.0 / (2.0 + 2.0 * np.cosh(z)),
+    },
+    "softmax": {
+        "exp(z) / sum": lambda z: np.exp(z) / np.sum(np.exp(z), axis=0, keepdims=True),
+    },
+    "elu": {
+        "z * (z > 0) + (exp(z) - 1) * (z <= 0)": lambda z, alpha=1.0: z * (z > 0) + alpha * (np.exp(z) - 1) * (z <= 0),
+    },
+    "elu_prime": {
+        "(z > 0) + exp(z) * (z <= 0)": lambda z, alpha=1.0: (z > 0) + alpha * np.exp(z) * (z <= 0),
+    },
+}
+
+
+@pytest.mark.parametrize("item, form", [(i, f) for i in NAIVE for f in NAIVE[i]])
+def test_a_silenced_overflow_still_fails_the_extreme_check_by_value(item, form):
+    functions = with_function(item, silenced(NAIVE[item][form]))
+    check_id, function, params = next(c for c in checks(item) if c[0] == f"test_{item}_extreme_inputs")
+    failure = run_check(function, params, functions, 0, check_id)
+    assert failure is not None and "warned" not in failure, failure
+
+
+def where_form_elu(z, alpha=1.0):
+    """elu in the np.where form: exp overflows only in the branch np.where discards."""
+    return np.where(np.asarray(z) > 0, z, alpha * (np.exp(z) - 1.0))[()]
+
+
+def test_an_overflow_that_changes_no_value_is_caught_by_its_warning():
+    check_id, function, params = next(c for c in checks("elu") if c[0] == "test_elu_extreme_inputs")
+    failure = run_check(function, params, with_function("elu", where_form_elu), 0, check_id)
+    assert failure is not None and "warned" in failure, failure
+
+
+def test_a_function_that_silences_its_own_warnings_is_judged_by_values():
+    # By decision: with nothing left to see and every value right, the np.where form earns full marks.
+    for check_id, function, params in checks("elu"):
+        assert run_check(function, params, with_function("elu", silenced(where_form_elu)), 0, check_id) is None
