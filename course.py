@@ -4,6 +4,7 @@
     python3 course.py demo    set up .venv, then run the instructor's flow on a demo class
     python3 course.py test    set up .venv, then run the whole test suite (what CI runs)
     python3 course.py setup   only set up .venv (then: source .venv/bin/activate)
+    python3 course.py gpu-check   on a machine with an NVIDIA GPU: verify the GPU path, one report
 
 Extra arguments after `test` go to pytest, e.g. `python3 course.py test -m "not slow"`.
 """
@@ -64,7 +65,7 @@ def run_in_venv(*args):
 
 
 def main(argv):
-    if not argv or argv[0] in ("-h", "--help", "help") or argv[0] not in ("demo", "test", "setup"):
+    if not argv or argv[0] in ("-h", "--help", "help") or argv[0] not in ("demo", "test", "setup", "gpu-check"):
         print(__doc__)
         return 0 if argv and argv[0] in ("-h", "--help", "help") else 2
     command, rest = argv[0], argv[1:]
@@ -74,6 +75,8 @@ def main(argv):
         return 0
     if command == "demo":
         return run_in_venv("-m", "autograder", "demo", *rest)
+    if command == "gpu-check":
+        return run_in_venv(str(ROOT / "benchmarks" / "gpu_check.py"), *rest)
     return run_in_venv("-m", "pytest", *rest)
 
 

@@ -133,8 +133,9 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
         tally = plugin.tallies[item.name]
         if tally.total == 0 and not tally.skipped:
             raise CannotGrade(f"the {suite} suite has no check for item {item.name!r}")
-        status = GRADED if tally.total else NOT_GRADED
-        fraction = tally.passed / tally.total if tally.total else 0.0
+        # An item with any check skipped is not graded at all: the checks that ran must not decide it alone.
+        status = GRADED if tally.total and not tally.skipped else NOT_GRADED
+        fraction = tally.passed / tally.total if status == GRADED else 0.0
         report.items.append(ItemResult(
             item.name, round(item.points * fraction, 4), float(item.points), feedback_for(tally),
             status, tally.passed, tally.total))

@@ -77,8 +77,8 @@ class Report:
 
 def feedback_for(tally):
     notes = "".join(f"\n  {n}" for n in tally.notes)  # measurements worth seeing, pass or fail
-    if tally.total == 0:
-        return "not graded: " + ("; ".join(dict.fromkeys(tally.skipped)) or "no checks ran")
+    if tally.total == 0 or tally.skipped:
+        return "not graded: " + ("; ".join(dict.fromkeys(tally.skipped)) or "no checks ran") + notes
     if tally.passed == tally.total:
         return ("the check passed" if tally.total == 1 else f"all {tally.total} checks passed") + notes
     return f"{tally.passed}/{tally.total} checks passed." + "".join(f"\n- {m}" for m in tally.messages) + notes

@@ -94,7 +94,9 @@ def item_scores(report):
 
 
 # A CuPy stand-in that computes with NumPy: lets the tests run the GPU items where no GPU exists.
-GPU_STAND_IN = {"AUTOGRADER_CUPY_STAND_IN": str(REPO / "tests" / "gpu_stand_in")}
+# On a GPU machine, AUTOGRADER_TEST_ON_GPU=1 (set by benchmarks/gpu_check.py) runs the same tests on real CuPy.
+GPU_STAND_IN = {"AUTOGRADER_CUPY_STAND_IN": "" if os.environ.get("AUTOGRADER_TEST_ON_GPU") == "1"
+                else str(REPO / "tests" / "gpu_stand_in")}
 
 
 @pytest.fixture(scope="session")

@@ -74,12 +74,14 @@ def test_mutant_loses_points_on_its_item_only(reports, name):
 
 @pytest.mark.parametrize("name", sorted(SILENCED))
 def test_hidden_warnings_do_not_hide_an_overflow(reports, name):
-    # Warnings silenced at import: the naive sigmoid and softmax still lose by their values.
+    # Warnings silenced at import: the naive sigmoid and softmax still lose by their values; the naive
+    # elu, whose overflow no value shows, by NumPy's warning (the worker restores the error state per call).
     broken, _ = SILENCED[name]
     assert_loses(reports[name], must=broken, may=set(), name=name)
+    by_warning = name == "seterr_ignore_naive_elu"
     for item in reports[name]["items"]:
         if item["name"] in broken:
-            assert "warned" not in item["feedback"], item["feedback"]
+            assert ("warned" in item["feedback"]) == by_warning, item["feedback"]
 
 
 def test_every_function_has_input_ignoring_mutants():

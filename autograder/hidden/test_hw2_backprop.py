@@ -13,7 +13,8 @@ import time
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close, assert_unchanged, describe, float_result, measure_once
+from autograder.checks import (BUSY_ATTEMPTS, PASS, UNSURE, assert_close, assert_unchanged, describe, float_result,
+                               measure_once, speed_verdict, too_busy)
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_differences, forward, pairs,
                                        random_net, sigmoid)
@@ -334,22 +335,44 @@ def measure_speed(student, rng, stop_student_code):
             check_timed_run(fetched, weights, biases, X, Y, batches, etas, what)
     finally:
         baseline_worker.close()
-    return {kind: float(np.median(t[1:])) / SPEED_CALLS for kind, t in times.items()}
+    return {kind: [seconds / SPEED_CALLS for seconds in t[1:]] for kind, t in times.items()}
+
+
+def fast_enough(needed):
+    """The rule for one part of the item: ``needed`` times faster than the loop, or, on a machine where
+    even the course's matrix form cannot reach that, as fast as it (within SPEED_SLACK)."""
+    def rule(student_seconds, baseline):
+        return (baseline["loop"] / student_seconds >= needed
+                or student_seconds <= SPEED_SLACK * baseline["matrix"] * (SPEED_FULL / needed))
+    return rule
+
+
+def speed_verdicts(student, rng, stop_student_code):
+    """{needed: verdict} for both parts, with the medians measured; measured again (rounds added)
+    while the machine's load leaves a part undecided (checks.speed_verdict)."""
+    rounds = {"student": [], "loop": [], "matrix": []}
+    for _ in range(BUSY_ATTEMPTS):
+        for kind, seconds in measure_speed(student, rng, stop_student_code).items():
+            rounds[kind] += seconds
+        verdicts = {needed: speed_verdict(rounds["student"], {k: rounds[k] for k in ("loop", "matrix")},
+                                          fast_enough(needed)) for needed in (SPEED_HALF, SPEED_FULL)}
+        if UNSURE not in verdicts.values():
+            break
+    return verdicts, {kind: float(np.median(t)) for kind, t in rounds.items()}, len(rounds["student"])
 
 
 @pytest.mark.item("speed")
 @pytest.mark.parametrize("needed", [SPEED_HALF, SPEED_FULL], ids=["half", "full"])
 def test_update_mini_batch_beats_the_per_example_loop(student, rng, measured, note, stop_student_code, needed):
-    t = measure_once(measured, "speed", lambda: measure_speed(student, rng, stop_student_code))
+    verdicts, t, rounds = measure_once(measured, "speed", lambda: speed_verdicts(student, rng, stop_student_code))
     ratio, machine = t["loop"] / t["student"], t["loop"] / t["matrix"]
     note(f"measured per update: yours {t['student'] * 1e3:.2f} ms, per-example loop {t['loop'] * 1e3:.2f} ms "
          f"({ratio:.1f}x), course matrix form {t['matrix'] * 1e3:.2f} ms ({machine:.1f}x)")
-    # On a machine where even the course's matrix form cannot reach the ratio, being as
-    # fast as it (within SPEED_SLACK) is what "vectorised" means.
-    within = t["student"] <= SPEED_SLACK * t["matrix"] * (SPEED_FULL / needed)
-    assert ratio >= needed or within, (
+    if UNSURE in verdicts.values():  # both parts, or neither: half an item is never awarded in silence
+        too_busy("update_mini_batch", "grade this submission again on a quieter machine")
+    assert verdicts[needed] == PASS, (
         f"update_mini_batch on {net_text(SPEED_NET)} with a mini-batch of {SPEED_BATCH} took "
-        f"{t['student'] * 1e3:.2f} ms, the per-example loop {t['loop'] * 1e3:.2f} ms (median of {SPEED_ROUNDS} "
+        f"{t['student'] * 1e3:.2f} ms, the per-example loop {t['loop'] * 1e3:.2f} ms (median of {rounds} "
         f"runs of {SPEED_CALLS} updates): {ratio:.1f}x faster, {needed:g}x needed for this part. Compute the "
         f"whole mini-batch at once with backprop_batch (matrices whose columns are examples, no loop over examples)")
 
@@ -359,7 +382,7 @@ def train_on_mnist(student):
     try:
         import mnist_loader
     except ImportError:
-        pytest.skip("not graded: the course's mnist_loader is not installed on this grading machine")
+        pytest.skip("the course's mnist_loader is not installed on this grading machine")
     try:
         try:  # raw bytes travel 8x faster; mnist.pkl.gz only has floats
             pixels, y_train, X_test, y_test = mnist_loader.load_course_subset(as_bytes=True)
@@ -368,7 +391,7 @@ def train_on_mnist(student):
             pixels, y_train, X_test, y_test = mnist_loader.load_course_subset()
             divisor = 1.0
     except mnist_loader.MnistError as exc:
-        pytest.skip(f"not graded: MNIST is not available on this grading machine ({str(exc).splitlines()[0]}); "
+        pytest.skip(f"MNIST is not available on this grading machine ({str(exc).splitlines()[0]}); "
                     f"it will be graded where the data is")
     rng = np.random.default_rng(LEARN_SEED)
     weights, biases = random_net(rng, LEARN_NET)
