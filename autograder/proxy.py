@@ -77,10 +77,13 @@ class Worker:
         except subprocess.TimeoutExpired:  # pragma: no cover - only if the kernel refuses
             pass
 
-    def stop(self, reason):
-        """End the worker for good; every later request fails with ``reason``."""
+    def stop(self, reason, timed_out=False):
+        """End the worker for good; every later request fails with ``reason``. Returns the StudentError
+        to raise. ``timed_out``: a call ran past its limit (retrying would cost as much again)."""
         self._kill()
         self.dead_reason = reason
+        self.timed_out = self.timed_out or timed_out
+        return StudentError(reason)
 
     def close(self):
         self._kill()
@@ -132,6 +135,7 @@ class Worker:
             return ""
 
     def _death_message(self, doing):
+        self._kill()  # a worker that closed its output may still run: wait() must not hang
         code = self.process.wait()
         if code > 128 and sandbox.sandbox_available():
             code = -(code - 128)  # bubblewrap reports a child killed by signal N as 128 + N
@@ -173,37 +177,27 @@ class Worker:
         while b"\n" not in chunks[-1]:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                self._kill()
-                self.timed_out = True
                 if budget_first:
-                    self.dead_reason = (f"the time for grading this submission ({self.limits.total_s:g} s) "
-                                        f"ran out while {doing}; your code is far too slow")
-                else:
-                    self.dead_reason = (f"no answer within {self.limits.call_timeout_s:g} s while {doing} "
-                                        "(infinite loop or far too slow); the process was stopped")
-                raise StudentError(self.dead_reason)
+                    raise self.stop(f"the time for grading this submission ({self.limits.total_s:g} s) "
+                                    f"ran out while {doing}; your code is far too slow", timed_out=True)
+                raise self.stop(f"no answer within {self.limits.call_timeout_s:g} s while {doing} "
+                                "(infinite loop or far too slow); the process was stopped", timed_out=True)
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:
                 continue
             chunk = os.read(fd, 1 << 20)
             if not chunk:
-                self._kill()
-                self.dead_reason = self._death_message(doing)
-                raise StudentError(self.dead_reason)
+                raise self.stop(self._death_message(doing))
             chunks.append(chunk)
             size += len(chunk)
             if size > self.limits.reply_bytes:
-                self._kill()
-                self.dead_reason = f"your code returned more than {self.limits.reply_bytes // 2**20} MiB while {doing}"
-                raise StudentError(self.dead_reason)
+                raise self.stop(f"your code returned more than {self.limits.reply_bytes // 2**20} MiB while {doing}")
         self._buffer = b"".join(chunks)
         line, self._buffer = self._buffer.split(b"\n", 1)
         try:
             return wire.loads(line)
         except wire.WireError as exc:
-            self._kill()
-            self.dead_reason = f"the worker sent a malformed answer while {doing} ({exc})"
-            raise StudentError(self.dead_reason) from None
+            raise self.stop(f"the worker sent a malformed answer while {doing} ({exc})") from None
 
     # -- requests --------------------------------------------------------
     def _send(self, data, doing):
@@ -217,10 +211,8 @@ class Worker:
             while view:
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
-                    self._kill()
-                    self.timed_out = True
-                    self.dead_reason = f"the process running your code stopped reading while {doing}; it was stopped"
-                    raise StudentError(self.dead_reason)
+                    raise self.stop(f"the process running your code stopped reading while {doing}; "
+                                    "it was stopped", timed_out=True)
                 _, writable, _ = select.select([], [fd], [], remaining)
                 if writable:
                     try:
@@ -228,9 +220,7 @@ class Worker:
                     except BlockingIOError:
                         continue
         except OSError:  # BrokenPipeError: the worker is gone
-            self._kill()
-            self.dead_reason = self._death_message(doing)
-            raise StudentError(self.dead_reason) from None
+            raise self.stop(self._death_message(doing)) from None
 
     def request(self, message, doing):
         if self.dead_reason:
@@ -242,8 +232,7 @@ class Worker:
         try:
             check_reply(reply)
         except wire.WireError as exc:
-            self.stop(f"the worker sent a malformed answer while {doing} ({exc})")
-            raise StudentError(self.dead_reason) from None
+            raise self.stop(f"the worker sent a malformed answer while {doing} ({exc})") from None
         if reply.get("ok") is not True:
             where = reply.get("where")
             where = f" ({where})" if isinstance(where, str) and where else ""
@@ -360,8 +349,7 @@ class Student:
                 raise wire.WireError("no digest")
             digest = reply.get("digest")
         except wire.WireError as exc:
-            worker.stop(f"the worker sent a malformed answer while {doing} ({exc})")
-            raise StudentError(worker.dead_reason) from None
+            raise worker.stop(f"the worker sent a malformed answer while {doing} ({exc})") from None
         transfers = _counted_transfers(worker) if message.get("count_transfers") else None
         return Result(value, returned_args, warns, transfers, digest)
 
