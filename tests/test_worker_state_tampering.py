@@ -65,9 +65,14 @@ def copying_train_epoch(tamper):
     return head + marker + tail[:doc_end] + injected + tail[doc_end:]
 
 
-def test_rebinding_optimizer_that_rewrites_the_worker_tables_earns_nothing_for_in_place(tmp_path):
+WITH_AND_WITHOUT_BUBBLEWRAP = pytest.mark.parametrize("env", [{}, {"AUTOGRADER_NO_SANDBOX": "1"}],
+                                                     ids=["bubblewrap", "no_sandbox"])
+
+
+@WITH_AND_WITHOUT_BUBBLEWRAP
+def test_rebinding_optimizer_that_rewrites_the_worker_tables_earns_nothing_for_in_place(tmp_path, env):
     folder = write_submission(tmp_path, "rebinder", {"optimizers.py": REBIND_AND_REWRITE_TABLES})
-    result, report = grade_folder("hw3_optimizers", folder)
+    result, report = grade_folder("hw3_optimizers", folder, env=env)
     assert result.returncode == 0, result.stderr
     scores = item_scores(report)
     assert scores["in_place_and_state"] == 0, report
@@ -78,10 +83,11 @@ def test_rebinding_optimizer_that_rewrites_the_worker_tables_earns_nothing_for_i
 
 
 @pytest.mark.parametrize("name", sorted(COUNTER_TAMPERING))
-def test_tampering_with_the_copy_counter_earns_nothing(tmp_path, name):
+@WITH_AND_WITHOUT_BUBBLEWRAP
+def test_tampering_with_the_copy_counter_earns_nothing(tmp_path, name, env):
     source = copying_train_epoch(COUNTER_TAMPERING[name])
     folder = write_submission(tmp_path, name, {"gpu_network.py": source})
-    result, report = grade_folder("hw4_gpu", folder, "--item", "no_host_transfers", env=GPU_STAND_IN)
+    result, report = grade_folder("hw4_gpu", folder, "--item", "no_host_transfers", env={**GPU_STAND_IN, **env})
     assert result.returncode == 0, result.stderr
     item = next(i for i in report["items"] if i["name"] == "no_host_transfers")
     assert item["score"] == 0, item
