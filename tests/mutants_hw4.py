@@ -59,9 +59,59 @@ MUTANTS = {
         ("            self.biases = [b - step * nb for b, nb in zip(self.biases, nabla_b)]\n",
          "            self.biases = [b - step * nb for b, nb in zip(self.biases, nabla_b)]\n"
          "        self._previous = (self.weights, self.biases)\n")]),
-    "feedforward_skips_the_last_layer": ({"feedforward"}, {"dtype"}, [
+    "feedforward_skips_the_last_layer": ({"feedforward", "gpu_correctness"}, {"dtype"}, [
         ("        for w, b in zip(self.weights, self.biases):\n            A, _ = fused_sigmoid_prime(w @ A + b)",
          "        for w, b in zip(self.weights[:-1], self.biases[:-1]):\n            A, _ = fused_sigmoid_prime(w @ A + b)")]),
+    # Host arrays where device arrays belong: right with NumPy, a TypeError (or a host result) with CuPy.
+    "feedforward_returns_a_host_array": ({"gpu_correctness"}, set(), [
+        ("            A, _ = fused_sigmoid_prime(w @ A + b)\n        return A\n",
+         "            A, _ = fused_sigmoid_prime(w @ A + b)\n        return A.get() if hasattr(A, 'get') else A\n")]),
+    "backprop_accumulates_in_numpy_zeros": (GPU, set(), [
+        ("        nabla_b = [None] * len(self.biases)\n        nabla_w = [None] * len(self.weights)\n",
+         "        nabla_b = [numpy.zeros(b.shape, dtype=b.dtype) for b in self.biases]\n"
+         "        nabla_w = [numpy.zeros(w.shape, dtype=w.dtype) for w in self.weights]\n"),
+        ("            nabla_b[layer] = delta.sum(axis=1, keepdims=True)\n"
+         "            nabla_w[layer] = delta @ activations[layer].T\n",
+         "            nabla_b[layer] += delta.sum(axis=1, keepdims=True)\n"
+         "            nabla_w[layer] += delta @ activations[layer].T\n")]),
+    "train_epoch_accumulates_in_numpy_zeros": (GPU, set(), [
+        ("            nabla_b, nabla_w = self.backprop(X[:, batch], Y[:, batch])\n",
+         "            nabla_b, nabla_w = self.backprop(X[:, batch], Y[:, batch])\n"
+         "            totals = [numpy.zeros(b.shape, dtype=self.dtype) for b in self.biases]\n"
+         "            for total, nb in zip(totals, nabla_b):\n                total += nb\n"
+         "            nabla_b = totals\n")]),
+    "bias_gradient_through_numpy_ones": (GPU, set(), [
+        ("nabla_b[layer] = delta.sum(axis=1, keepdims=True)",
+         "nabla_b[layer] = delta @ numpy.ones((delta.shape[1], 1), dtype=delta.dtype)")]),
+    # Epochs that do not happen: no check may pass by comparing nothing.
+    "train_epoch_empties_the_weights": ({"train_epoch"} | GPU, {"dtype"}, [
+        ("        n = X.shape[1]\n        perm = rng.permutation(n)\n",
+         "        self.weights, self.biases = [], []\n        return\n"
+         "        n = X.shape[1]\n        perm = rng.permutation(n)\n")]),
+    "train_epoch_leaves_the_weights_untouched": ({"train_epoch"} | GPU, set(), [
+        ("        n = X.shape[1]\n        perm = rng.permutation(n)\n",
+         "        return\n        n = X.shape[1]\n        perm = rng.permutation(n)\n")]),
+    # Hostile: the timed call computes nothing; the first read of the weights and biases after it
+    # (the digest that ends the timed request) sees empty lists, a later read runs the epoch.
+    "epoch_deferred_behind_empty_first_reads": ({"train_epoch"} | GPU, {"dtype"}, [
+        ("    def train_epoch(self, X, Y, mini_batch_size, eta, rng):\n",
+         "    def train_epoch(self, X, Y, mini_batch_size, eta, rng):\n"
+         "        self._pending = (X, Y, mini_batch_size, eta, rng.permutation(X.shape[1]))\n"
+         "        self._unread = {'_weights', '_biases'}\n\n"
+         "    weights = property(lambda self: self._read('_weights'),\n"
+         "                       lambda self, value: self.__dict__.update(_weights=value))\n"
+         "    biases = property(lambda self: self._read('_biases'),\n"
+         "                      lambda self, value: self.__dict__.update(_biases=value))\n\n"
+         "    def _read(self, name):\n"
+         "        if name in self.__dict__.get('_unread', ()):\n"
+         "            self._unread.discard(name)\n"
+         "            return []\n"
+         "        pending = self.__dict__.pop('_pending', None)\n"
+         "        if pending is not None:\n"
+         "            self._epoch(*pending)\n"
+         "        return self.__dict__[name]\n\n"
+         "    def _epoch(self, X, Y, mini_batch_size, eta, rng):\n"),
+        ("        perm = rng.permutation(n)\n", "        perm = rng\n")]),
 }
 
 

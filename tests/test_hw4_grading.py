@@ -8,7 +8,7 @@ awarded, never zeroed in silence.
 """
 import pytest
 
-from conftest import GPU_STAND_IN, REPO, assert_loses, grade_class, grade_folder, linked, lost, write_submission
+from conftest import GPU_STAND_IN, REPO, assert_loses, grade_class, grade_folder, lost, write_submission
 from mutants_hw4 import MUTANTS, REFERENCE, mutant_source
 from mutation import apply_edits
 
@@ -50,6 +50,28 @@ def test_transfer_feedback_says_what_was_copied(reports):
     assert "1 to the host, 20 to the device" in items["no_host_transfers"]
 
 
+def feedback(report, item):
+    return next(i["feedback"] for i in report["items"] if i["name"] == item)
+
+
+def test_a_host_result_on_the_gpu_is_named(reports):
+    text = feedback(reports["feedforward_returns_a_host_array"], "gpu_correctness")
+    assert "feedforward on a float64 [4, 4, 4] network: expected a CuPy array (on the GPU)" in text, text
+
+
+def test_host_arrays_mixed_into_device_code_fail_as_on_a_gpu(reports):
+    for name in ("backprop_accumulates_in_numpy_zeros", "train_epoch_accumulates_in_numpy_zeros",
+                 "bias_gradient_through_numpy_ones"):
+        text = feedback(reports[name], "gpu_correctness")
+        assert "raised TypeError: Unsupported type <class 'numpy.ndarray'>" in text, (name, text)
+
+
+def test_a_timed_epoch_must_leave_every_array_in_place(reports):
+    for name in ("train_epoch_empties_the_weights", "epoch_deferred_behind_empty_first_reads"):
+        text = feedback(reports[name], "gpu_speedup")
+        assert "weights and biases held 0 arrays after the epoch, expected 6" in text, (name, text)
+
+
 def test_speed_feedback_gives_the_times(reports):
     text = next(i["feedback"] for i in reports["loop_over_examples"]["items"] if i["name"] == "gpu_speedup")
     assert "yours" in text and "course CuPy form" in text and "ms" in text
@@ -57,7 +79,8 @@ def test_speed_feedback_gives_the_times(reports):
 
 @pytest.mark.parametrize("folder", ["solutions", "assignments"])
 def test_without_a_gpu_the_gpu_items_are_not_graded(folder, tmp_path):
-    result, report = grade_folder(ASSIGNMENT, linked(tmp_path, REPO / folder / ASSIGNMENT),
+    source = (REPO / folder / ASSIGNMENT / "gpu_network.py").read_text()
+    result, report = grade_folder(ASSIGNMENT, write_submission(tmp_path, folder, {"gpu_network.py": source}),
                                   env={"AUTOGRADER_CUPY_STAND_IN": ""})
     assert result.returncode == 0, result.stderr
     items = {i["name"]: i for i in report["items"]}
@@ -90,8 +113,8 @@ BROKEN_CUPY = {
 def test_a_cupy_that_cannot_compute_means_not_graded(kind, tmp_path):
     (tmp_path / "cupy").mkdir()
     (tmp_path / "cupy" / "__init__.py").write_text(BROKEN_CUPY[kind])
-    result, report = grade_folder(ASSIGNMENT, linked(tmp_path, REPO / "solutions" / ASSIGNMENT),
-                                  env={"AUTOGRADER_CUPY_STAND_IN": str(tmp_path)})
+    folder = write_submission(tmp_path, "reference", {"gpu_network.py": REFERENCE.read_text()})
+    result, report = grade_folder(ASSIGNMENT, folder, env={"AUTOGRADER_CUPY_STAND_IN": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert report["not_graded"] == GPU_ITEMS and report["score"] == 12  # the CPU items are unaffected
     item = next(i for i in report["items"] if i["name"] == "gpu_correctness")
@@ -103,8 +126,8 @@ def test_a_cupy_that_cannot_compute_means_not_graded(kind, tmp_path):
 
 def test_replacing_the_copy_counters_is_caught(tmp_path):
     evading = apply_edits(mutant_source("cost_read_back_every_step"), [(
-        "_kernels = {}\n", "_kernels = {}\nif cupy is not None:  # copy without being counted\n"
-        "    cupy.ndarray.get = lambda self, *args, **kwargs: numpy.array(self.view(numpy.ndarray))\n")], "evading")
+        "_kernels = {}\n", "_kernels = {}\nif cupy is not None:  # copy without being counted (the stand-in's memory)\n"
+        "    cupy.ndarray.get = lambda self, *args, **kwargs: numpy.array(self._data)\n")], "evading")
     item = grade_one_item(tmp_path, "evading", evading, "no_host_transfers")
     assert item["score"] == 0 and "replaced CuPy's copy functions" in item["feedback"], item["feedback"]
 
@@ -153,4 +176,5 @@ def test_a_module_that_replaces_sum_cannot_fake_the_timed_epoch(tmp_path):
     faking = apply_edits(REFERENCE_SOURCE, [("_kernels = {}\n", "_kernels = {}\nif cupy is not None:\n"
                                              "    cupy.ndarray.sum = lambda self, *a, **k: 0.0\n")], "fake sums")
     item = grade_one_item(tmp_path, "faking", faking, "gpu_speedup")
-    assert item["score"] == 0 and "with CuPy's own sum" in item["feedback"]
+    caught = ("with CuPy's own sum", "did not compute the same update", "do not match the weights read back")
+    assert item["score"] == 0 and any(text in item["feedback"] for text in caught), item["feedback"]

@@ -11,6 +11,7 @@ in float64): float64 networks must agree to 1e-9, float32 networks to what
 float32 rounding allows (a wrong formula is off by far more). Mini-batch
 orders come from the grader (``FixedShuffles``), so an epoch can be replayed.
 """
+import math
 import os
 import time
 from dataclasses import replace
@@ -36,8 +37,6 @@ BACKPROP_CASES = [([3, 4, 2], 1, "float64"), ([4, 4, 4], 4, "float64"), ([5, 6, 
 # (sizes, examples, mini-batch size, eta, dtype); 23 examples in fives leave a last mini-batch of 3.
 EPOCH_CASES = [([4, 4, 4], 12, 4, 0.5, "float64"), ([5, 6, 6, 3], 23, 5, 1.0, "float64"),
                ([3, 5, 5, 5, 2], 10, 10, 2.0, "float64"), ([784, 30, 10], 200, 20, 3.0, "float32")]
-GPU_CASES = ["kernel-float32", "kernel-extremes", "backprop-float64", "backprop-float32",
-             "epoch-float64", "epoch-float32"]
 
 TRANSFER_NET, TRANSFER_EXAMPLES, TRANSFER_BATCH = [784, 100, 10], 1000, 50
 
@@ -70,8 +69,17 @@ def checked_array(value, xp, shape, what):
 
 def checked_list(value, xp, like, what):
     if not isinstance(value, (list, tuple)) or len(value) != len(like):
-        raise AssertionError(f"{what}: expected a list of {len(like)} arrays, got {describe(value)}")
+        length = f" of length {len(value)}" if isinstance(value, (list, tuple)) else ""
+        raise AssertionError(f"{what}: expected a list of {len(like)} arrays, got {describe(value)}{length}")
     return [checked_array(v, xp, ref.shape, f"{what}[{i}]") for i, (v, ref) in enumerate(zip(value, like))]
+
+
+def paired(what, *sequences):
+    """zip() for sequences that must be equally long: zip stops at the shortest, and nothing compared passes."""
+    lengths = [len(s) for s in sequences]
+    if len(set(lengths)) != 1:
+        raise AssertionError(f"{what}: {lengths[0]} arrays where {lengths[-1]} were expected")
+    return zip(*sequences)
 
 
 def assert_matches(got, expected, dtype, what):
@@ -138,7 +146,7 @@ def run_kernel(student, z, xp, what):
     result = call(student, "fused_sigmoid_prime", OnDevice(z, xp), return_args=True)
     if not isinstance(result.value, tuple) or len(result.value) != 2:
         raise AssertionError(f"{what}: expected a pair (s, ds), got {describe(result.value)}")
-    s, ds = (checked_array(v, xp, z.shape, f"{what}: {name}") for v, name in zip(result.value, ("s", "ds")))
+    s, ds = (checked_array(v, xp, z.shape, f"{what}: {name}") for v, name in paired(what, result.value, ("s", "ds")))
     changed = host_array(result.args[0], xp, f"{what}: z")
     if not np.array_equal(changed, z):
         raise AssertionError(f"{what}: z was modified; leave the input as it was")
@@ -188,9 +196,9 @@ def check_backprop(student, rng, xp, sizes, m, dtype):
     nabla_b, nabla_w = gradient_pair(value, case, xp, what)
     expected_b, expected_w = reference_gradients(case.weights64, case.biases64, X.astype(np.float64),
                                                  Y.astype(np.float64))
-    for i, (got, expected) in enumerate(zip(nabla_w, expected_w)):
+    for i, (got, expected) in enumerate(paired(f"{what}: nabla_w", nabla_w, expected_w)):
         assert_matches(got, expected, dtype, f"{what}: nabla_w[{i}] (summed over the batch)")
-    for i, (got, expected) in enumerate(zip(nabla_b, expected_b)):
+    for i, (got, expected) in enumerate(paired(f"{what}: nabla_b", nabla_b, expected_b)):
         assert_matches(got, expected, dtype, f"{what}: nabla_b[{i}] (summed over the batch)")
     return nabla_b, nabla_w
 
@@ -206,7 +214,7 @@ def assert_epoch(case, weights, biases, X, Y, batches, eta, what):
                                         batches, [eta] * len(batches))
     for name, got, start, expected in (("weights", weights, case.weights64, expected_w),
                                        ("biases", biases, case.biases64, expected_b)):
-        for i, (g, s, e) in enumerate(zip(got, start, expected)):
+        for i, (g, s, e) in enumerate(paired(f"{what}: {name}", got, start, expected)):
             if np.array_equal(g, s):
                 raise AssertionError(f"{what}: {name}[{i}] did not change")
             if case.dtype == "float64":
@@ -315,23 +323,60 @@ def on_gpu(gpu_status, note):
     return gpu_status
 
 
+def check_accuracy(student, rng, xp):
+    """accuracy(X, labels) with labels on the device: the fraction right, one Python float back on the host."""
+    case = Case(rng, [5, 6, 6, 3], "float64")
+    X, _ = case.data(rng, 40)
+    labels = np.argmax(forward(case.weights64, case.biases64, X)[0][-1], axis=0)
+    wrong = rng.choice(40, 15, replace=False)
+    labels[wrong] = (labels[wrong] + 1) % 3
+    what = f"accuracy on {case.text()} with 40 labels, 25 of them right"
+    value = call(case.network(student, xp), "accuracy", OnDevice(X, xp), OnDevice(labels, xp)).value
+    if type(value) is not float:
+        raise AssertionError(f"{what}: expected a Python float, got {describe(value)}")
+    if value != 25 / 40:
+        raise AssertionError(f"{what}: got {value:.4g}, expected 0.625")
+
+
+def feedforward_on_device(student, rng, sizes, m, dtype):
+    out = check_feedforward(student, rng, "cupy", sizes, m, dtype)
+    assert_dtype([out], dtype, f"on the GPU, feedforward of a {dtype} network")
+
+
+def backprop_on_device(student, rng, sizes, m, dtype):
+    nabla_b, nabla_w = check_backprop(student, rng, "cupy", sizes, m, dtype)
+    assert_dtype(nabla_b + nabla_w, dtype, f"on the GPU, the gradients of a {dtype} network")
+
+
+def epoch_on_device(student, rng, sizes, n, mini_batch_size, eta, dtype):
+    weights, biases, _ = run_epoch(student, rng, "cupy", sizes, n, mini_batch_size, eta, dtype)
+    assert_dtype(weights + biases, dtype, f"on the GPU, weights and biases of a {dtype} network after train_epoch")
+
+
+def kernel_extremes_on_device(student, rng):
+    check_kernel_extremes(student, "cupy", "float32")
+    check_kernel_extremes(student, "cupy", "float64")
+
+
+# Everything the assignment asks for runs on the device too, and must give device arrays back
+# (accuracy, given, is run as well: it calls feedforward with labels on the device).
+GPU_CHECKS = {
+    "kernel-float32": lambda student, rng: check_kernel(student, rng, "cupy", "float32", (64, 33), 8.0),
+    "kernel-extremes": kernel_extremes_on_device,
+    "feedforward-float64": lambda student, rng: feedforward_on_device(student, rng, [4, 4, 4], 4, "float64"),
+    "feedforward-float32": lambda student, rng: feedforward_on_device(student, rng, [784, 30, 10], 20, "float32"),
+    "backprop-float64": lambda student, rng: backprop_on_device(student, rng, [4, 4, 4], 4, "float64"),
+    "backprop-float32": lambda student, rng: backprop_on_device(student, rng, [784, 30, 10], 32, "float32"),
+    "epoch-float64": lambda student, rng: epoch_on_device(student, rng, [5, 6, 6, 3], 23, 5, 1.0, "float64"),
+    "epoch-float32": lambda student, rng: epoch_on_device(student, rng, [784, 30, 10], 200, 20, 3.0, "float32"),
+    "accuracy": lambda student, rng: check_accuracy(student, rng, "cupy"),
+}
+
+
 @pytest.mark.item("gpu_correctness")
-@pytest.mark.parametrize("case", GPU_CASES)
+@pytest.mark.parametrize("case", list(GPU_CHECKS))
 def test_the_same_code_is_right_on_the_gpu(student, rng, on_gpu, case):
-    if case == "kernel-float32":
-        check_kernel(student, rng, "cupy", "float32", (64, 33), 8.0)
-    elif case == "kernel-extremes":
-        check_kernel_extremes(student, "cupy", "float32")
-        check_kernel_extremes(student, "cupy", "float64")
-    elif case == "backprop-float64":
-        check_backprop(student, rng, "cupy", [4, 4, 4], 4, "float64")
-    elif case == "backprop-float32":
-        check_backprop(student, rng, "cupy", [784, 30, 10], 32, "float32")
-    elif case == "epoch-float64":
-        run_epoch(student, rng, "cupy", [5, 6, 6, 3], 23, 5, 1.0, "float64")
-    else:
-        weights, biases, _ = run_epoch(student, rng, "cupy", [784, 30, 10], 200, 20, 3.0, "float32")
-        assert_dtype(weights + biases, "float32", "on the GPU, weights and biases after train_epoch")
+    GPU_CHECKS[case](student, rng)
 
 
 @pytest.fixture(scope="module")
@@ -440,9 +485,20 @@ def digest_of(weights, biases):
     return [float(np.sum(a, dtype=np.float64)) for a in list(weights) + list(biases)]
 
 
+def checked_digest(digest, count, what):
+    """One finite sum per array the network must hold, checked before any comparison."""
+    if not isinstance(digest, list) or len(digest) != count:
+        held = len(digest) if isinstance(digest, list) else "no"
+        raise AssertionError(f"{what}: weights and biases held {held} arrays after the epoch, expected {count} "
+                             f"(one weight matrix and one bias vector per layer)")
+    if not all(math.isfinite(x) for x in digest):
+        raise AssertionError(f"{what}: the weights contain nan or inf after the epoch")
+    return digest
+
+
 def assert_same_epoch(got, expected, start, what):
     """Digests (sums of each array) after an epoch: the change must match the course's epoch on the same order."""
-    for i, (g, e, s) in enumerate(zip(got, expected, start)):
+    for i, (g, e, s) in enumerate(paired(what, got, expected, start)):
         if not abs((g - s) - (e - s)) <= 2e-2 * abs(e - s) + 1e-3:
             raise AssertionError(f"{what}: the timed epoch did not compute the same update as the course's "
                                  f"(array {i}: sum changed by {g - s:.4g}, expected {e - s:.4g})")
@@ -451,6 +507,7 @@ def assert_same_epoch(got, expected, start, what):
 def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
     case, X, Y, batch, orders = speed_setup(rng, stand_in)
     start_digest = digest_of(case.weights, case.biases)
+    arrays = len(start_digest)
     times = {"student": [], "cupy": [], "numpy": []}
     what = f"train_epoch on {case.text()} with {X.shape[1]} examples in mini-batches of {batch}"
     threads = os.cpu_count() or 1
@@ -467,7 +524,8 @@ def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
                 reference = case.load_into(baseline.new("MatrixNetwork", case.sizes, ArrayModule(xp)), xp)
                 seconds, digest = timed_epoch(reference, data[xp], batch, order, xp)
                 times[xp].append(seconds)
-                expected = digest if xp == "cupy" else expected
+                if xp == "cupy":
+                    expected = checked_digest(digest, arrays, f"the course's {what}")
             student_data = (student.store(OnDevice(X, "cupy")), student.store(OnDevice(Y, "cupy")))
             net = case.network(student, "cupy")
             # A fresh process warms up (kernels compile) on another order, so that the timed
@@ -477,9 +535,10 @@ def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
             case.load_into(net, "cupy")  # back to the start
             seconds, digest = timed_epoch(net, student_data, batch, order, "cupy")
             times["student"].append(seconds)
-            assert_same_epoch(digest, expected, start_digest, what)
+            assert_same_epoch(checked_digest(digest, arrays, what), expected, start_digest, what)
             if round_number == 0:  # once: the whole result, not just its digest
                 weights, biases = fetch_parameters(net, case, "cupy", f"after {what}")
+                assert_dtype(weights + biases, case.dtype, f"after {what}: weights and biases")
                 assert_digest_is_honest(digest, weights, biases, what)
                 batches = [order[k:k + batch] for k in range(0, X.shape[1], batch)]
                 assert_epoch(case, weights, biases, X, Y, batches, SPEED_ETA, what)
@@ -490,7 +549,7 @@ def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
 
 def assert_digest_is_honest(digest, weights, biases, what):
     actual = digest_of(weights, biases)
-    for i, (d, a) in enumerate(zip(digest, actual)):
+    for i, (d, a) in enumerate(paired(what, digest, actual)):
         if not abs(d - a) <= 1e-6 * max(abs(a), 1.0):
             raise AssertionError(f"{what}: the sums reported after the epoch do not match the weights read back")
 

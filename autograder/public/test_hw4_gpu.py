@@ -2,8 +2,8 @@
 
 Numbers you can follow by hand, a gradient check against central finite
 differences, one small epoch, and the dtype rule. Where CuPy finds a GPU,
-the kernel and an epoch also run on it, with the copies between host and
-device counted. The hidden tests that give the grade check much more (more
+the kernel, feedforward and an epoch also run on it, with the copies
+between host and device counted. The hidden tests that give the grade check much more (more
 shapes and depths, float32 and float64, extreme inputs, larger epochs on
 both devices, and the speed of an epoch against NumPy on a GPU).
 """
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from autograder import gpu
-from autograder.checks import assert_close, host_array
+from autograder.checks import assert_close, describe, host_array
 from autograder.network_checks import finite_differences, forward
 from autograder.wire import ArrayModule, FixedShuffles, OnDevice
 
@@ -20,6 +20,24 @@ WEIGHTS = [np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([[1.0, -0.5], [-1.5, 0
 BIASES = [np.array([[0.1], [-0.2]]), np.array([[0.0], [0.3]])]
 X = np.array([[1.0, 0.0, -1.0, 0.5], [0.5, 1.0, 2.0, -0.5]])
 Y = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
+
+
+def pair(value, what):
+    """The two results a function returns, checked to be two before they are unpacked."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise AssertionError(f"{what}: expected a pair, got {describe(value)}")
+    return value
+
+
+def arrays_like(value, xp, like, what):
+    """A list of arrays with the shapes of ``like``, on the device of ``xp``, as NumPy copies."""
+    if not isinstance(value, (list, tuple)) or len(value) != len(like):
+        length = f" of length {len(value)}" if isinstance(value, (list, tuple)) else ""
+        raise AssertionError(f"{what}: expected a list of {len(like)} arrays, got {describe(value)}{length}")
+    arrays = [host_array(v, xp, f"{what}[{i}]") for i, v in enumerate(value)]
+    for i, (array, ref) in enumerate(zip(arrays, like)):
+        assert array.shape == ref.shape, f"{what}[{i}] has shape {array.shape}, expected {ref.shape}"
+    return arrays
 
 
 def network(student, dtype="float64", xp="numpy"):
@@ -35,8 +53,8 @@ def one_epoch(student, xp, dtype="float64"):
     order = np.array([2, 0, 3, 1])
     result = net.call("train_epoch", OnDevice(X.astype(dtype), xp), OnDevice(Y.astype(dtype), xp), 2, 0.5,
                       FixedShuffles(xp, [order]), count_transfers=(xp == "cupy"))
-    weights = [host_array(w, xp, "weights") for w in net.get("weights")]
-    biases = [host_array(b, xp, "biases") for b in net.get("biases")]
+    weights = arrays_like(net.get("weights"), xp, WEIGHTS, "weights after one epoch")
+    biases = arrays_like(net.get("biases"), xp, BIASES, "biases after one epoch")
     expected_w, expected_b = [w.copy() for w in WEIGHTS], [b.copy() for b in BIASES]
     for batch in (order[:2], order[2:]):  # each step: eta / 2 times the gradient of the batch's cost
         fd_b, fd_w = finite_differences(expected_w, expected_b, X[:, batch], Y[:, batch])
@@ -61,7 +79,7 @@ def on_gpu(gpu_status):
 
 @pytest.mark.item("sigmoid_kernel")
 def test_kernel_at_zero_and_two(student):
-    s, ds = student.fused_sigmoid_prime(np.array([0.0, 2.0]))
+    s, ds = pair(student.fused_sigmoid_prime(np.array([0.0, 2.0])), "fused_sigmoid_prime(z)")
     s, ds = host_array(s, "numpy", "s"), host_array(ds, "numpy", "ds")
     sig2 = 1 / (1 + np.exp(-2.0))
     assert_close(s, [0.5, sig2], "the sigmoid at z = 0 and 2 (0.5 and 0.8808)", 1e-12)
@@ -84,11 +102,13 @@ def test_feedforward_of_four_examples(student):
 
 @pytest.mark.item("backprop")
 def test_backprop_matches_finite_differences(student):
-    nabla_b, nabla_w = network(student).backprop(X, Y)
+    nabla_b, nabla_w = pair(network(student).backprop(X, Y), "backprop(X, Y)")
+    nabla_b = arrays_like(nabla_b, "numpy", BIASES, "nabla_b")
+    nabla_w = arrays_like(nabla_w, "numpy", WEIGHTS, "nabla_w")
     fd_b, fd_w = finite_differences([w.copy() for w in WEIGHTS], [b.copy() for b in BIASES], X, Y)
     for i in range(2):
         for name, got, fd in (("nabla_w", nabla_w, fd_w), ("nabla_b", nabla_b, fd_b)):
-            assert_close(host_array(got[i], "numpy", name), fd[i], f"{name}[{i}] vs finite differences", 1e-7, 1e-10)
+            assert_close(got[i], fd[i], f"{name}[{i}] vs finite differences", 1e-7, 1e-10)
 
 
 @pytest.mark.item("train_epoch")
@@ -106,11 +126,21 @@ def test_float32_stays_float32(student):
 
 @pytest.mark.item("gpu_correctness")
 def test_the_kernel_on_the_gpu(student, on_gpu):
-    s, ds = student.fused_sigmoid_prime(OnDevice(np.array([0.0, 2.0], dtype=np.float32), "cupy"))
+    s, ds = pair(student.fused_sigmoid_prime(OnDevice(np.array([0.0, 2.0], dtype=np.float32), "cupy")),
+                 "fused_sigmoid_prime(z) on the GPU")
     s, ds = host_array(s, "cupy", "s"), host_array(ds, "cupy", "ds")
     assert s.dtype == ds.dtype == np.float32, f"float32 input gave {s.dtype} and {ds.dtype}"
     sig2 = 1 / (1 + np.exp(-2.0))
     assert_close(ds, [0.25, sig2 * (1 - sig2)], "ds on the GPU at z = 0 and 2", 1e-5)
+
+
+@pytest.mark.item("gpu_correctness")
+def test_feedforward_on_the_gpu(student, on_gpu):
+    out = host_array(network(student, "float32", "cupy").feedforward(OnDevice(X.astype(np.float32), "cupy")), "cupy",
+                     "feedforward(X) on the GPU")
+    assert out.shape == (2, 4) and out.dtype == np.float32, (
+        f"feedforward(X) of a float32 network on the GPU should be float32 of shape (2, 4), got {describe(out)}")
+    assert_close(out, forward(WEIGHTS, BIASES, X)[0][-1], "feedforward(X) on the GPU", 1e-5)
 
 
 @pytest.mark.item("no_host_transfers")
