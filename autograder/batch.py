@@ -4,35 +4,68 @@ Each submission is graded by its own ``python -m autograder grade`` process,
 ``jobs`` at a time, so one student's code can never affect another's grade.
 """
 import csv
+import io
 import json
 import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from tqdm import tqdm
 
-from . import assignments
+from . import assignments, safe_paths
 
 
 def find_submissions(root, assignment_id):
-    """student -> folder, for ``root/<student>/<id>/`` (nbgrader) or ``root/<student>/``."""
+    """student -> folder, for ``root/<student>/<id>/`` (nbgrader) or ``root/<student>/``.
+
+    Names are looked at, never followed: a student whose folder (or whose
+    ``<id>`` inside it) is a symbolic link or anything but a real folder is
+    still listed, with that path, and ``grade`` gives them a zero saying why.
+    """
     found = {}
     for child in sorted(Path(root).iterdir()):
-        if child.is_dir() and not child.name.startswith("."):
+        if child.name.startswith("."):
+            continue
+        if child.is_symlink():
+            found[child.name] = child
+        elif child.is_dir():
             nested = child / assignment_id
-            found[child.name] = nested if nested.is_dir() else child
+            found[child.name] = nested if os.path.lexists(nested) else child
     return found
 
 
 def _grade_one(assignment_id, folder, out_json, extra):
-    result = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment_id, str(folder),
-                             "--json", str(out_json), *extra], capture_output=True, text=True)
-    if result.returncode != 0:
-        return None, (result.stderr.strip().splitlines() or ["no reason given"])[-1]
-    return json.loads(Path(out_json).read_text()), None
+    """Grade one folder in its own process; its report is written to a fresh file, then renamed to ``out_json``."""
+    fd, fresh = tempfile.mkstemp(prefix=f".{out_json.name}.", suffix=".tmp", dir=out_json.parent)
+    os.close(fd)
+    try:
+        result = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment_id, str(folder),
+                                 "--json", fresh, *extra], capture_output=True, text=True)
+        if result.returncode != 0:
+            return None, (result.stderr.strip().splitlines() or ["no reason given"])[-1]
+        report = json.loads(Path(fresh).read_text())
+        os.replace(fresh, out_json)
+        return report, None
+    finally:
+        if os.path.exists(fresh):
+            os.unlink(fresh)
+
+
+def write_csv(path, reports, items):
+    """grades.csv: one row per graded student, written to a fresh file and renamed into place."""
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["student", "score", "max_score", "not_graded", *items])
+    for student in sorted(reports):
+        r = reports[student]
+        per_item = {i["name"]: i["score"] for i in r["items"]}
+        writer.writerow([student, r["score"], r["max_score"], " ".join(r["not_graded"]),
+                         *[per_item.get(name, "") for name in items]])
+    safe_paths.write_fresh(path, text.getvalue())
 
 
 def plot_distribution(scores, max_score, title, path):
@@ -72,14 +105,7 @@ def grade_all(assignment_id, root, out_dir, jobs=None, extra=()):
                 reports[student] = report
 
     items = [item.name for item in assignment.items]
-    with open(out_dir / "grades.csv", "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["student", "score", "max_score", "not_graded", *items])
-        for student in sorted(reports):
-            r = reports[student]
-            per_item = {i["name"]: i["score"] for i in r["items"]}
-            writer.writerow([student, r["score"], r["max_score"], " ".join(r["not_graded"]),
-                             *[per_item.get(name, "") for name in items]])
+    write_csv(out_dir / "grades.csv", reports, items)
     scores = [r["score"] for r in reports.values()]
     if scores:
         plot_distribution(scores, assignment.max_score, f"{assignment_id}: {len(scores)} students",

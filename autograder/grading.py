@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from . import assignments, cgroups, integrity, sandbox
+from . import assignments, cgroups, integrity, safe_paths, sandbox
 from .plugin import GradingPlugin
 from .report import GRADED, NOT_GRADED, ItemResult, Report, feedback_for
 
@@ -24,31 +24,43 @@ MAX_MODULE_BYTES = 1024 * 1024
 def read_modules(folder, modules):
     """The submitted modules' bytes, read once, and a list of problems with them.
 
-    A module must be a regular file in the folder: a symbolic link could point
-    at the reference solution, so it is refused rather than followed.
+    The folder must be a real folder and each module a regular file in it with
+    no other name: a symbolic link or a hard link could be the reference
+    solution or a classmate's module, and a pipe or a device could block or
+    never end, so they are refused rather than followed (safe_paths).
     """
     sources, problems = {}, []
-    for name in modules:
-        path = Path(folder) / name
-        if path.is_symlink():
-            problems.append(f"{name} is a symbolic link; submit the file itself")
-        elif not path.exists():
-            problems.append(f"{name} not found in the submission")
-        elif not path.is_file():
-            problems.append(f"{name} is not a regular file")
-        else:
+    try:
+        folder_fd = safe_paths.open_folder(folder)
+    except safe_paths.UnsafePath as exc:
+        return sources, [_folder_problem(exc.reason)]
+    try:
+        for name in modules:
             try:
-                fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-                with os.fdopen(fd, "rb") as f:
-                    data = f.read(MAX_MODULE_BYTES + 1)
-            except OSError as exc:
-                problems.append(f"{name} could not be read ({exc.strerror})")
-                continue
-            if len(data) > MAX_MODULE_BYTES:
-                problems.append(f"{name} is larger than {MAX_MODULE_BYTES // 1024} KiB")
-            else:
-                sources[name] = data
+                sources[name] = safe_paths.read_regular(name, MAX_MODULE_BYTES, dir_fd=folder_fd)
+            except safe_paths.UnsafePath as exc:
+                problems.append(_module_problem(name, exc.reason))
+    finally:
+        os.close(folder_fd)
     return sources, problems
+
+
+def _folder_problem(reason):
+    if reason == "is a symbolic link":
+        return "the submission folder is a symbolic link; submit the folder itself"
+    if reason == "is not a folder":
+        return "the submission is a file, not a folder"
+    return f"the submission {reason}, not a folder"
+
+
+def _module_problem(name, reason):
+    if reason == "not found":
+        return f"{name} not found in the submission"
+    if reason.startswith("is larger than"):
+        return f"{name} is larger than {MAX_MODULE_BYTES // 1024} KiB"
+    if reason.startswith("could not be"):
+        return f"{name} {reason}"
+    return f"{name} {reason}; submit the file itself"
 
 
 def _run_pytest(suite_file, plugin):
@@ -91,8 +103,8 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
     except assignments.UnknownAssignment as exc:
         raise CannotGrade(exc.args[0]) from None
     folder = Path(submission_dir)
-    if not folder.is_dir():
-        raise CannotGrade(f"submission folder {str(folder)!r} does not exist or is not a folder")
+    if not os.path.lexists(folder):  # a link or a file in its place is graded: a zero, saying why
+        raise CannotGrade(f"submission folder {str(folder)!r} does not exist")
     suite_file = assignment.hidden_suite if suite == "hidden" else assignment.public_suite
     if not suite_file.is_file():
         raise CannotGrade(f"the {suite} suite for {assignment_id} is not installed here ({suite_file})")
