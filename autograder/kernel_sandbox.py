@@ -1,53 +1,62 @@
 """The notebook kernel that ``nbgrader autograde`` starts for each student, with the worker's guarantees.
 
 A notebook kernel runs student code with nbgrader's rights, so it gets the
-same bounds as the grading worker (sandbox.py). What binds, and why:
+same bounds as the grading worker (sandbox.py). ``SandboxedKernelManager`` is
+nbgrader's ``c.Execute.kernel_manager_class``. What binds, and why:
 
 * **Files.** With bubblewrap the kernel sees a read-only view of the system,
   the Python installation, the course's own modules that released notebooks
-  import (``mnist_loader`` and the ``autograder`` package without its hidden
-  suites) and the MNIST folder that ``mnist_loader`` finds on this machine
-  (passed in as ``$MNIST_DIR``). It sees nothing else: no repository, no
-  solutions, no gradebook, no other student.
-* **Disk.** Every place the kernel can write is a tmpfs whose pages are charged
-  to the kernel's memory cgroup, and every file is capped by ``RLIMIT_FSIZE``
-  (a write over it fails with "File too large"; the kernel survives).
+  import (``mnist_loader`` and the ``autograder`` package, its hidden suites
+  covered by an empty folder) and the MNIST folder that ``mnist_loader``
+  finds on this machine (passed in as ``$MNIST_DIR``). Nothing else: no
+  repository, no solutions, no gradebook, no other student.
+* **Disk.** The kernel can write only to tmpfs folders, whose pages are
+  charged to its memory cgroup, and every file is capped by ``RLIMIT_FSIZE``
+  (a larger write fails with "File too large"; the kernel survives).
   The autograded folder itself is never written: the kernel's working folder
   is a private, size-capped tmpfs at the same path holding read-only views of
-  the autograded folder's files and folders (symbolic links and special files
-  are left out), so a notebook can save files next to itself, and they vanish
-  with the kernel. ``/tmp`` is a private, size-capped tmpfs holding ``HOME``
-  and the matplotlib, fontconfig and IPython caches. Nothing the kernel writes
-  reaches the course folder, so the total is bounded by the memory limit.
+  the autograded folder's files and folders (links and special files are left
+  out, as their targets would be resolved outside the sandbox), so a notebook
+  can still save files next to itself; they vanish with the kernel. ``/tmp``
+  is a private, size-capped tmpfs holding ``HOME`` and the matplotlib,
+  fontconfig and IPython caches. So nothing reaches the course folder, and
+  the total written is bounded by the memory limit.
 * **Network.** The kernel has its own network namespace (only a loopback of
-  its own): no service on this machine's 127.0.0.1 and nothing outside is
+  its own): no service on this machine's 127.0.0.1, and nothing outside, is
   reachable. It talks to nbgrader over Unix-domain sockets (jupyter_client's
-  ``ipc`` transport) in a private folder bind-mounted into the sandbox; that
-  folder lives on ``/dev/shm`` where possible, a tmpfs charged to the
-  kernel's memory cgroup too, and is removed with the kernel.
-* **Processes and memory.** The whole process tree (bubblewrap, the kernel and
-  everything it starts) is one ``cgroups.ProcessBox``: a process count
-  (threads included) and a memory limit that includes memfd, ``/dev/shm``
-  (bubblewrap's private ``/dev``) and every tmpfs above. ``RLIMIT_CPU`` caps
-  each process's CPU time. When the kernel stops, dies or is killed, every
-  process left in the box is killed, whatever session or process group it
-  moved to; with bubblewrap the kernel's own pid namespace ends with it too.
-* **Output.** ``BoundedOutputClient`` (the client this kernel manager hands
-  to nbclient) keeps at most ``CELL_OUTPUT_BYTES`` of output per cell and
-  ``NOTEBOOK_OUTPUT_BYTES`` per notebook, adding a one-line note where it cut.
-  A message larger than ``DECODE_BYTES`` is not even decoded, so nbgrader's
-  process holds at most one raw message at a time, and the kernel's memory
-  limit bounds that. nbgrader's ``LimitOutput`` (lines and tracebacks) then
-  runs on what is kept.
+  ``ipc`` transport) in a private folder bind-mounted into the sandbox. That
+  folder is on ``/dev/shm`` where possible (memory, charged to the kernel
+  too) and is removed with the kernel.
+* **Processes, memory, CPU.** The whole tree (bubblewrap, the kernel and all
+  it starts) is one ``cgroups.ProcessBox``: a count of processes and threads,
+  and a memory limit that includes memfd, ``/dev/shm`` (bubblewrap's private
+  ``/dev``) and every tmpfs above. ``RLIMIT_CPU`` caps each process's CPU
+  time. When the kernel stops, dies or is killed, everything left in the box
+  is killed, whatever session or process group it moved to; with bubblewrap
+  the kernel's pid namespace ends with it as well. A cell that runs too long
+  is interrupted with an ``interrupt_request`` message, as SIGINT to the
+  process group would stop bubblewrap, and the kernel with it.
+* **Output.** nbclient gets a ``BoundedOutputClient``, which keeps at most
+  ``CELL_OUTPUT_BYTES`` of output per cell and ``NOTEBOOK_OUTPUT_BYTES`` per
+  notebook, with a one-line note where it cut. A message larger than
+  ``DECODE_BYTES`` is not even decoded, so nbgrader's process holds at most
+  one raw message at a time, which the kernel's memory limit bounds. nbgrader's
+  ``LimitOutput`` (lines per cell, traceback lines) then runs on what is kept;
+  it has no limit on characters, so it alone would keep a 200 MB line.
+* **GPU.** The kernel gets no GPU device: hw4's notebook prints its skip
+  messages, and the GPU items are graded by the engine's workers, which take
+  turns on the device.
 
 Without bubblewrap (``AUTOGRADER_NO_SANDBOX=1`` or no ``bwrap``) the kernel
-sees the machine's files and network and writes in its real folder; the
-process box, the rlimits and the output bounds still apply, and every kernel
-start logs loudly what is missing. Without writable cgroups an address-space
-limit (``RLIMIT_AS``) is the only memory bound and nothing bounds the number
-of processes of a root kernel; that is logged loudly too.
+sees the machine's files and network and writes in its real folder (each file
+still capped); the process box, the rlimits, the ipc transport and the output
+bounds still apply, and every kernel start logs loudly what is missing.
+Without writable cgroups an address-space limit (``RLIMIT_AS``) is the only
+memory bound and nothing bounds the number of processes of a root kernel;
+that is logged loudly too.
 
-The limits are configurable traits, e.g. ``c.SandboxedKernelManager.memory_bytes``.
+The limits are configurable, e.g. ``c.SandboxedKernelManager.memory_bytes``;
+``bounds()`` says in words what binds a running kernel.
 """
 import importlib.util
 import os
@@ -82,6 +91,8 @@ CELL_OUTPUT_BYTES = 2 * MiB       # what one cell keeps (a few inline figures fi
 NOTEBOOK_OUTPUT_BYTES = 16 * MiB  # what one notebook keeps in all
 DECODE_BYTES = 8 * MiB            # a larger message is replaced unread
 ALWAYS_KEPT = ("status", "execute_input", "clear_output")
+SANDBOX_WORDS = ("own network, pid, ipc and mount namespaces; read-only system, Python and course modules; "
+                 "writable only tmpfs folders charged to the memory cgroup")
 
 
 # ---------------------------------------------------------------------- bounded output
@@ -105,10 +116,13 @@ class BoundedIOPubChannel(AsyncZMQSocketChannel):
         try:
             _, frames = self.session.feed_identities(frames, copy=False)
             size = sum(len(frame) for frame in frames)
-            msg = self.session.deserialize(frames, copy=False) if size <= DECODE_BYTES else _unread(self.session, frames)
-        except Exception:  # malformed or wrongly signed: the kernel is untrusted
+            if size > DECODE_BYTES:
+                msg = _unread(self.session, frames)
+            else:
+                msg = self.session.deserialize(frames, copy=False)
+            return self._bounded(msg, size)
+        except Exception:  # malformed or wrongly signed (the kernel is untrusted): dropped
             return None
-        return self._bounded(msg, size)
 
     def _bounded(self, msg, size):
         if msg["msg_type"] in ALWAYS_KEPT and msg["content"] is not None:
@@ -165,9 +179,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     scratch_bytes = Integer(256 * MiB, config=True, help="size of the kernel's /tmp and of its working folder, each")
     blas_threads = Integer(2, config=True, help="OpenBLAS/OpenMP/MKL threads in the kernel")
 
-    _box = None
-    _private = None
+    _box = None          # the kernel tree's ProcessBox, while it runs
+    _private = None      # the kernel's private folder: connection file, sockets, empty folder, fallback HOME
     _finalizer = None
+    _sandboxed = False
 
     def bounds(self):
         """What binds this kernel, in words (empty before the kernel starts)."""
@@ -220,6 +235,8 @@ class SandboxedKernelManager(AsyncKernelManager):
             "IPYTHONDIR": f"{home}/.ipython",
             "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter",
             "OPENBLAS_NUM_THREADS": threads, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+            # The course's modules import however the course is installed (editable, or not at all).
+            "PYTHONPATH": os.pathsep.join(sorted({os.path.dirname(path) for path in course_modules()})),
         })
         mnist = mnist_folder()
         if mnist:
@@ -290,10 +307,6 @@ class SandboxedKernelManager(AsyncKernelManager):
             self._finalizer = None
 
 
-SANDBOX_WORDS = ("own network, pid, ipc and mount namespaces; read-only system, Python and course modules; "
-                 "writable only tmpfs folders charged to the memory cgroup")
-
-
 def _end(box, private):
     """Last resort when a kernel manager is dropped without cleanup."""
     box.close()
@@ -309,8 +322,8 @@ def _private_parent():
 
 # ---------------------------------------------------------------------- what the kernel sees
 def course_modules():
-    """(path, hidden-path) of the course's own code a released notebook imports: the ``autograder``
-    package (its hidden suites covered) and ``mnist_loader``."""
+    """Paths of the course's own code that released notebooks import: the ``autograder`` package
+    (the sandbox covers its hidden suites) and ``mnist_loader``."""
     paths = [str(PACKAGE)]
     spec = importlib.util.find_spec("mnist_loader")
     if spec is not None and spec.origin and os.path.isfile(spec.origin):

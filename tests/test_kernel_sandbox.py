@@ -113,7 +113,7 @@ def work(tmp_path):
 
 
 @pytest.fixture(params=["bubblewrap", "no sandbox"])
-def sandboxing(request, monkeypatch, caplog):
+def sandboxing(request, monkeypatch):
     """Run a test with the sandbox and without it (cgroups and rlimits must bind either way)."""
     if request.param == "bubblewrap" and not sandbox.sandbox_available():
         pytest.skip("the kernel sandbox needs bubblewrap")
@@ -350,6 +350,27 @@ def test_huge_output_is_cut_before_it_reaches_the_notebook(work):
     assert len(stored) < 3 * MiB, len(stored)
     assert texts(nb)[1].count("\n") <= limit_output.max_lines
     print(f"a 200 MB print and 600,000 lines left a notebook of {len(stored) // 1024} KiB")
+
+
+def test_a_notebook_keeps_a_bounded_total_of_output():
+    channel = object.__new__(kernel_sandbox.BoundedIOPubChannel)  # the accounting only, no socket
+    channel._kept, channel._total, channel._cut = {}, 0, set()
+    chunk = "y" * (6 * MiB // 10)
+    kept = []
+    for cell in range(20):  # 20 cells printing 1.8 MiB each (under a cell's limit), in three messages
+        for _ in range(3):
+            msg = {"msg_type": "stream", "header": {"msg_type": "stream"}, "parent_header": {"msg_id": f"cell{cell}"},
+                   "content": {"name": "stdout", "text": chunk}, "buffers": []}
+            out = channel._bounded(msg, len(chunk) + 40)
+            if out is not None:
+                kept.append(out["content"]["text"])
+        idle = {"msg_type": "status", "header": {}, "parent_header": {"msg_id": f"cell{cell}"},
+                "content": {"execution_state": "idle"}}
+        assert channel._bounded(idle, 30) is idle  # a cell always ends, whatever it printed
+    total = sum(map(len, kept))
+    assert kernel_sandbox.NOTEBOOK_OUTPUT_BYTES - MiB < total <= kernel_sandbox.NOTEBOOK_OUTPUT_BYTES + 20 * 200
+    whole_cells = kernel_sandbox.NOTEBOOK_OUTPUT_BYTES // (3 * (len(chunk) + 40))
+    assert sum("[output cut here" in text for text in kept) == 20 - whole_cells  # one note in each other cell
 
 
 # ---------------------------------------------------------------------- the course's own cells
