@@ -60,14 +60,13 @@ def memory_peak(box):
     return None
 
 
-def run(cells, folder, timeout=60, **limits):
+def run(cells, folder, timeout=60):
     """Execute ``cells`` in a sandboxed kernel working in ``folder``; (notebook, measurements, died)."""
     MeasuredKernelManager.measured = []
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=True,
                             interrupt_on_timeout=True, raise_on_iopub_timeout=True,  # as nbgrader's Execute
                             kernel_manager_class=MeasuredKernelManager,
-                            config=Config({"SandboxedKernelManager": limits}),
                             resources={"metadata": {"path": str(folder)}})
     died = False
     try:
@@ -243,6 +242,14 @@ def test_processes_a_notebook_leaves_behind_end_with_the_kernel(work, sandboxing
 def test_a_cell_that_runs_too_long_is_interrupted_and_the_next_cell_runs(work):
     nb, measured, died = run(["import time; time.sleep(60)", "print('next')"], work, timeout=5)
     assert not died and errors(nb) == ["KeyboardInterrupt"] and texts(nb)[1] == "next\n"
+
+
+def test_without_cgroups_the_kernel_runs_with_an_address_space_limit_and_says_so(work, monkeypatch, caplog):
+    monkeypatch.setattr(cgroups, "_layout", ("none", None))  # as on a machine with no writable cgroup
+    nb, measured, died = run(["import resource; print(resource.getrlimit(resource.RLIMIT_AS)[0])"], work)
+    assert not died and int(texts(nb)[0]) == LIMITS.memory_bytes
+    assert "NOTEBOOK KERNEL PROCESSES NOT BOUNDED" in caplog.text
+    assert "NOTEBOOK KERNEL MEMORY ONLY BOUNDED PER PROCESS" in caplog.text
 
 
 # ---------------------------------------------------------------------- memory
