@@ -96,7 +96,7 @@ def gradebook(workdir, name="grades_all.csv"):
 
 def test_demo_prints_scores_and_paths(course):
     workdir, out = course
-    for student, score in [("alice", "14.00"), ("bob", "0.00"), ("carol", "8.00"), ("dave", "9.86")]:
+    for student, score in [("alice", "14.00"), ("bob", "0.00"), ("carol", "8.00"), ("dave", "9.71")]:
         assert re.search(rf"^{student}\s.*\s{re.escape(score)}\s+{re.escape(score)}\s", out, re.M), out
     assert "Gradebook CSV" in out and (workdir / "grades.csv").exists()
     assert (workdir / "scores.png").stat().st_size > 1000
@@ -105,7 +105,7 @@ def test_demo_prints_scores_and_paths(course):
 def test_gradebook_holds_partial_credit(course):
     scores = gradebook(course[0])
     assert scores["alice"] == 14 and scores["bob"] == 0 and scores["carol"] == 8
-    assert 9.8 < scores["dave"] < 9.9
+    assert 9.7 < scores["dave"] < 9.72
 
 
 def test_tampering_in_the_kernel_changes_nothing(course):

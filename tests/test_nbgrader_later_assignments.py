@@ -2,8 +2,8 @@
 
 hw1 has the full end-to-end treatment (tests/test_nbgrader_end_to_end.py); this
 checks that the later assignments' notebooks, grade cells and points work the
-same way, including hw2's MNIST item (graded by the engine, which has the data,
-while the sandboxed notebook kernel does not) and hw4's GPU items (NOT GRADED
+same way, including hw2's MNIST item (graded by the engine; the sandboxed notebook
+kernel sees the data read-only, for the notebook's own cells) and hw4's GPU items (NOT GRADED
 where there is no GPU: the gradebook holds the CPU items' points).
 """
 import csv

@@ -45,7 +45,7 @@ COUNTER_TAMPERING = {
     "replaces_the_count_function": "_worker._count = lambda kind: None",
     "raises_the_end_mark_early": "import sys\nsys.audit('nn_course.count_end')",
     "replaces_sys_audit": "import sys\nsys.audit = lambda *a: None",
-    "replaces_cupy_asnumpy_path": "cupy.ndarray.get = lambda self, *a, **k: numpy.array(self.view(numpy.ndarray))",
+    "replaces_cupy_asnumpy_path": "cupy.ndarray.get = lambda self, *a, **k: numpy.array(self._data)",
     "walks_the_garbage_collector": "import gc\n[o for o in gc.get_objects() if callable(o)][:1]",
     "forges_log_records": ("import os\nfor fd in range(3, 64):\n    try:\n        os.write(fd, bytes(34))\n"
                            "    except OSError:\n        pass"),
@@ -92,6 +92,8 @@ def test_tampering_with_the_copy_counter_earns_nothing(tmp_path, name, env):
     item = next(i for i in report["items"] if i["name"] == "no_host_transfers")
     assert item["score"] == 0, item
     assert item["feedback"], item
+    if name == "replaces_cupy_asnumpy_path":  # caught as a replacement, not by a crash
+        assert "replaced CuPy's copy functions" in item["feedback"], item
 
 
 def test_an_honest_copy_is_counted_and_named(tmp_path):
