@@ -43,6 +43,12 @@ def _grade_all(args):
     return grade_all(args.assignment, args.folder, args.out, jobs=args.jobs, extra=extra)
 
 
+def _autograde(args):
+    from .class_autograde import autograde_class
+    return autograde_class(args.assignment, jobs=args.jobs, students=args.student, log_path=args.log,
+                           student_timeout=args.student_timeout)
+
+
 def _check(args):
     from .grading import CannotGrade, grade
     folder = args.folder or REPO / "assignments" / args.assignment
@@ -140,6 +146,30 @@ def build_parser():
     p.add_argument("--jobs", type=int, help="submissions graded at once (default: number of CPU cores)")
     p.add_argument("--seed", type=int, help="the same random inputs for every student (default: fresh for each)")
     p.set_defaults(func=_grade_all)
+
+    p = sub.add_parser(
+        "autograde", help="autograde a whole class through nbgrader, several students at a time (instructors)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run from the course root (the folder with nbgrader_config.py). Autogrades every\n"
+                    "submitted/<student>/<assignment>/ exactly as 'nbgrader autograde' does with the course's\n"
+                    "configuration, JOBS students at a time, all into the course's gradebook.db. Prints a\n"
+                    "progress bar, one line per student (score / max, status: graded, items NOT GRADED\n"
+                    "or failed, and why) and a summary; nbgrader's own log goes to LOG. At the end every\n"
+                    "student's grades in the gradebook are compared with the engine's report\n"
+                    "(autograded/<student>/<assignment>/autograder_report.json).",
+        epilog="exit status: 0 every student autograded and the gradebook agrees with the engine;\n"
+               "1 a student failed (the others are still graded) or the gradebook disagrees;\n"
+               "2 nothing could start (not a course folder, unknown assignment, no submissions).")
+    p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
+    p.add_argument("--jobs", type=int, metavar="N", help="students autograded at once (default: number of CPU cores)")
+    p.add_argument("--student", action="append", metavar="NAME",
+                   help="autograde only this student (repeatable; default: every student with a submission)")
+    p.add_argument("--log", metavar="FILE",
+                   help="where nbgrader's log goes (default: autograde_<assignment>.log in the course root)")
+    p.add_argument("--student-timeout", type=float, metavar="SECONDS", default=1800,
+                   help="a student still being autograded after this long is stopped and reported failed "
+                        "(default: 1800)")
+    p.set_defaults(func=_autograde)
 
     p = sub.add_parser("check", help="run the public checks on your work (students)",
                        description="Run the public checks (not the hidden tests) and say what to fix.")
