@@ -1,13 +1,15 @@
 """Speed items on a busy machine: a correct submission is full or NOT GRADED, never short; a slow one never full.
 
-Two processes burn both cores while the hw2 speed item is graded again and again.
+Two processes burn both cores while the hw2 speed item, and hw4's on the CuPy stand-in, are graded
+again and again.
 """
 import multiprocessing
 import os
 
 import pytest
 
-from conftest import REPO, SUBMISSIONS, grade_folder, write_submission
+from conftest import GPU_STAND_IN, REPO, SUBMISSIONS, grade_folder, write_submission
+from mutants_hw4 import mutant_source as hw4_mutant
 from autograder.checks import speed_verdict, PASS, FAIL, UNSURE
 
 GRADINGS = 5
@@ -29,28 +31,35 @@ def two_cpu_burners():
         p.join()
 
 
-def speed_item(report):
-    return next(i for i in report["items"] if i["name"] == "speed")
+# assignment, speed item, its points, module file, submission name, its source, whether it is correct
+CASES = {
+    "hw2_reference": ("hw2_backprop", "speed", 2, "network.py",
+                      (REPO / "solutions" / "hw2_backprop" / "network.py").read_text(), True, {}),
+    "hw2_nielsen_loop": ("hw2_backprop", "speed", 2, "network.py",
+                         (SUBMISSIONS / "hw2_backprop" / "nielsen" / "network.py").read_text(), False, {}),
+    "hw4_reference_stand_in": ("hw4_gpu", "gpu_speedup", 3, "gpu_network.py",
+                               (REPO / "solutions" / "hw4_gpu" / "gpu_network.py").read_text(), True, GPU_STAND_IN),
+    "hw4_loop_over_examples_stand_in": ("hw4_gpu", "gpu_speedup", 3, "gpu_network.py",
+                                        hw4_mutant("loop_over_examples"), False, GPU_STAND_IN),
+}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name, module", [
-    ("reference", REPO / "solutions" / "hw2_backprop" / "network.py"),
-    ("nielsen_loop", SUBMISSIONS / "hw2_backprop" / "nielsen" / "network.py"),
-])
-def test_speed_under_two_cpu_burners(tmp_path, two_cpu_burners, name, module):
-    folder = write_submission(tmp_path, name, {"network.py": module.read_text()})
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_speed_under_two_cpu_burners(tmp_path, two_cpu_burners, name):
+    assignment, item_name, points, module, source, correct, env = CASES[name]
+    folder = write_submission(tmp_path, name, {module: source})
     outcomes = []
     for _ in range(GRADINGS):
-        result, report = grade_folder("hw2_backprop", folder, "--item", "speed", "--time-budget", "600")
+        result, report = grade_folder(assignment, folder, "--item", item_name, "--time-budget", "600", env=env)
         assert result.returncode == 0, result.stderr
-        item = speed_item(report)
+        item = next(i for i in report["items"] if i["name"] == item_name)
         outcomes.append((item["status"], item["score"], item["feedback"].splitlines()[0]))
     for status, score, feedback in outcomes:
-        if name == "reference":
-            assert status == "not graded" or score == 2, outcomes  # full, or NOT GRADED with the reason
+        if correct:
+            assert status == "not graded" or score == points, outcomes  # full, or NOT GRADED with the reason
         else:
-            assert status == "not graded" or score < 2, outcomes  # never full
+            assert status == "not graded" or score < points, outcomes  # never full
         if status == "not graded":
             assert "too busy" in feedback, outcomes
 

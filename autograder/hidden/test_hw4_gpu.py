@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from autograder import gpu
-from autograder.checks import assert_close, describe, host_array, measure_once
+from autograder.checks import (BUSY_ATTEMPTS, PASS, UNSURE, assert_close, describe, host_array, measure_once,
+                               speed_verdict, too_busy)
 from autograder.hidden.reference_sgd import batch_gradients as reference_gradients
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import forward, random_net
@@ -510,18 +511,22 @@ def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
     arrays = len(start_digest)
     times = {"student": [], "cupy": [], "numpy": []}
     what = f"train_epoch on {case.text()} with {X.shape[1]} examples in mini-batches of {batch}"
-    threads = os.cpu_count() or 1
-    baseline_worker = Worker({"baselines.py": BASELINES.encode()}, replace(worker_limits, blas_threads=threads))
+    # NumPy on every core is the CPU the port competes with; the course's CuPy form runs under exactly the
+    # student's limits (same BLAS threads), so that on a loaded machine the two are timed alike.
+    workers = {"numpy": Worker({"baselines.py": BASELINES.encode()},
+                               replace(worker_limits, blas_threads=os.cpu_count() or 1)),
+               "cupy": Worker({"baselines.py": BASELINES.encode()}, worker_limits)}
     try:
-        baseline = Student(lambda: baseline_worker, "baselines")
-        data = {xp: (baseline.store(OnDevice(X, xp)), baseline.store(OnDevice(Y, xp))) for xp in ("numpy", "cupy")}
+        baselines = {xp: Student(lambda w=w: w, "baselines") for xp, w in workers.items()}
+        data = {xp: (baselines[xp].store(OnDevice(X, xp)), baselines[xp].store(OnDevice(Y, xp)))
+                for xp in ("numpy", "cupy")}
         for round_number, order in enumerate(orders):  # round 0 warms up (kernels compile) and is not counted
             stop_student_code()  # no student process runs while the references are timed
             expected = None
             for xp in ("cupy", "numpy"):
                 if xp == "numpy" and round_number > NUMPY_ROUNDS:
                     continue
-                reference = case.load_into(baseline.new("MatrixNetwork", case.sizes, ArrayModule(xp)), xp)
+                reference = case.load_into(baselines[xp].new("MatrixNetwork", case.sizes, ArrayModule(xp)), xp)
                 seconds, digest = timed_epoch(reference, data[xp], batch, order, xp)
                 times[xp].append(seconds)
                 if xp == "cupy":
@@ -543,8 +548,32 @@ def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
                 batches = [order[k:k + batch] for k in range(0, X.shape[1], batch)]
                 assert_epoch(case, weights, biases, X, Y, batches, SPEED_ETA, what)
     finally:
-        baseline_worker.close()
-    return {xp: float(np.median(t[1:])) for xp, t in times.items()}
+        for worker in workers.values():
+            worker.close()
+    return {xp: t[1:] for xp, t in times.items()}
+
+
+def fast_enough(needed):
+    """``needed`` times faster than NumPy, or, on a GPU where even the course's CuPy form cannot reach that,
+    about as fast as it (the slack of that part)."""
+    slack = SPEED_SLACK_FULL if needed == SPEED_FULL else SPEED_SLACK_HALF
+
+    def rule(student_seconds, baseline):
+        return baseline["numpy"] / student_seconds >= needed or student_seconds <= slack * baseline["cupy"]
+    return rule
+
+
+def speed_verdicts(measure):
+    """{needed: verdict} for both parts and the medians; measured again while load leaves a part undecided."""
+    rounds = {"student": [], "cupy": [], "numpy": []}
+    for _ in range(BUSY_ATTEMPTS):
+        for kind, seconds in measure().items():
+            rounds[kind] += seconds
+        verdicts = {needed: speed_verdict(rounds["student"], {k: rounds[k] for k in ("numpy", "cupy")},
+                                          fast_enough(needed)) for needed in (SPEED_HALF, SPEED_FULL)}
+        if UNSURE not in verdicts.values():
+            break
+    return verdicts, {kind: float(np.median(t)) for kind, t in rounds.items()}, len(rounds["student"])
 
 
 def assert_digest_is_honest(digest, weights, biases, what):
@@ -563,16 +592,16 @@ def test_an_epoch_on_the_gpu_is_much_faster(student, rng, on_gpu, measured, note
     def measure():
         with gpu.exclusive_timing(budget_paused):  # one grading at a time times the GPU
             return measure_speed(student, rng, stop_student_code, worker_limits, stand_in)
-    t = measure_once(measured, "speed", measure)
+    verdicts, t, rounds = measure_once(measured, "speed", lambda: speed_verdicts(measure))
     ratio, course = t["numpy"] / t["student"], t["numpy"] / t["cupy"]
     sizes = STAND_IN_SPEED[0] if stand_in else SPEED_NET
-    note(f"one epoch (median of {SPEED_ROUNDS}): yours {t['student'] * 1e3:.1f} ms, NumPy on "
+    note(f"one epoch (median of {rounds}): yours {t['student'] * 1e3:.1f} ms, NumPy on "
          f"{os.cpu_count()} CPU cores {t['numpy'] * 1e3:.1f} ms ({ratio:.2g}x), course CuPy form "
          f"{t['cupy'] * 1e3:.1f} ms ({course:.2g}x)")
+    if UNSURE in verdicts.values():  # both parts, or neither: half an item is never awarded in silence
+        too_busy("an epoch", "grade this submission again when the machine (and its GPU) is quieter")
     slack = SPEED_SLACK_FULL if needed == SPEED_FULL else SPEED_SLACK_HALF
-    # On a GPU where even the course's CuPy form cannot reach the ratio, being about as
-    # fast as it is what "ported to the GPU" means.
-    assert ratio >= needed or t["student"] <= slack * t["cupy"], (
+    assert verdicts[needed] == PASS, (
         f"an epoch of {sizes} float32 with mini-batches of {SPEED_BATCH if not stand_in else STAND_IN_SPEED[2]} "
         f"took {t['student'] * 1e3:.1f} ms on the GPU, {ratio:.2g}x the speed of NumPy; this part needs "
         f"{needed:g}x or at most {slack:g}x the course's CuPy time ({t['cupy'] * 1e3:.1f} ms). Keep every step "
