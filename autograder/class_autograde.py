@@ -46,7 +46,6 @@ one-line message.
 import contextlib
 import glob
 import json
-import math
 import multiprocessing
 import os
 import re
@@ -144,6 +143,23 @@ def load_nbgrader(root):
     return app
 
 
+def check_course_configuration(app):
+    """CannotStart unless nbgrader_config.py applied the course's configuration.
+
+    traitlets logs an error in a configuration file and carries on; plain
+    nbgrader would then score each notebook by its own output, which the
+    course's notebooks do not give. Better to grade nobody.
+    """
+    from nbgrader.apps import api
+
+    from .nbgrader_hooks import CourseAutograde
+    preprocessors = app.config.Autograde.get("sanitize_preprocessors", [])
+    names = [p if isinstance(p, str) else f"{p.__module__}.{p.__qualname__}" for p in preprocessors]
+    if not (issubclass(api.Autograde, CourseAutograde) and any(n.endswith("nbgrader_hooks.RunEngine") for n in names)):
+        raise CannotStart("nbgrader_config.py did not apply the course's configuration "
+                          "(autograder.nbgrader_hooks.configure); see the log")
+
+
 def check_assignment(coursedir, assignment_id):
     """CannotStart unless the course engine grades ``assignment_id`` and the gradebook knows it."""
     from nbgrader.api import Gradebook, MissingEntry
@@ -228,14 +244,31 @@ def shorten(text, limit=MAX_REASON_CHARS):
     return text if len(text) <= limit else text[:limit - 3] + "..."
 
 
+def _autograde_one(api, assignment_id, student):
+    """nbgrader's result for one student, tried a second time if SQLite gave up waiting for the gradebook."""
+    # nbgrader treats the student id as a glob pattern: a name with [, * or ? must match only itself.
+    pattern = glob.escape(student) if glob.has_magic(student) else student
+    for attempt in (1, 2):
+        try:
+            result = api.autograde(assignment_id, pattern, force=True, create=True)
+        except BaseException:  # noqa: BLE001 - capture_log catches most; anything left is this student's failure
+            result = {"success": False, "error": traceback.format_exc()}
+        locked = "database is locked" in f"{result.get('log', '')}{result.get('error', '')}"
+        if result.get("success") or not locked or _stopping or attempt == 2:
+            return result
+        api.log.warning("===== the gradebook stayed locked for %s s; autograding %s again", BUSY_TIMEOUT_S, student)
+    return result
+
+
 def _worker(conn, app, assignment_id, log_path, number):
     """One worker: autograde each student the coordinator sends, until it sends None."""
     import logging
 
     from nbgrader.apps.api import NbGraderAPI
 
-    os.setpgrp()  # Ctrl-C in the terminal reaches the coordinator only; it stops us
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Our own process group: Ctrl-C in the terminal reaches only the coordinator, which stops us. (SIGINT is
+    # not ignored here: kernels and engine workers we start must keep the default.)
+    os.setpgrp()
     signal.signal(signal.SIGTERM, _stop)
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(fd, 1)
@@ -255,12 +288,7 @@ def _worker(conn, app, assignment_id, log_path, number):
             break
         api.log.info("===== autograding %s", student)
         started = time.monotonic()
-        # nbgrader treats the student id as a glob pattern: a name with [, * or ? must match only itself.
-        pattern = glob.escape(student) if glob.has_magic(student) else student
-        try:
-            result = api.autograde(assignment_id, pattern, force=True, create=True)
-        except BaseException:  # noqa: BLE001 - capture_log catches most; anything left is this student's failure
-            result = {"success": False, "error": traceback.format_exc()}
+        result = _autograde_one(api, assignment_id, student)
         if _stopping:
             break
         reply = {"student": student, "success": bool(result.get("success")),
@@ -367,6 +395,11 @@ def grade_students(app, assignment_id, students, jobs, log_path, student_timeout
                     lose(worker, f"the grading process died ({how}) while autograding this student")
                 elif time.monotonic() - worker.started > student_timeout:
                     lose(worker, f"stopped after {student_timeout:g} s (--student-timeout)")
+    except KeyboardInterrupt:
+        for worker in workers:  # stop now, not after the current students
+            worker.kill()
+        workers.clear()
+        raise
     finally:
         for worker in workers:
             worker.finish()
@@ -497,6 +530,7 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
             raise CannotStart(f"cannot write the log {log_path}: {exc.strerror}") from None
         with output_to(log_fd):
             app = load_nbgrader(root)
+            check_course_configuration(app)
             max_score = check_assignment(app.coursedir, assignment_id)
             names = find_students(app.coursedir, assignment_id, students)
     except CannotStart as exc:
@@ -505,9 +539,14 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
     jobs = min(jobs or os.cpu_count() or 1, len(names))
     print(f"Autograding {assignment_id} for {len(names)} student(s), {jobs} at a time, through nbgrader "
           f"(log: {log_path})", flush=True)
-    with tqdm(total=len(names), unit="student", file=sys.stdout, ncols=80) as bar:
-        found = grade_students(app, assignment_id, names, jobs, log_path, student_timeout,
-                               on_done=lambda outcome: bar.update(1))
+    try:
+        with tqdm(total=len(names), unit="student", file=sys.stdout, ncols=80) as bar:
+            found = grade_students(app, assignment_id, names, jobs, log_path, student_timeout,
+                                   on_done=lambda outcome: bar.update(1))
+    except KeyboardInterrupt:
+        print(f"\ninterrupted after {bar.n} of {len(names)} students; the gradebook holds what was finished "
+              f"(run again, or with --student NAME, to autograde the others)", file=sys.stderr)
+        return 130
     outcomes = [found[s] for s in names]
     with output_to(log_fd):
         check_gradebook(app.coursedir, assignment_id, outcomes)

@@ -151,12 +151,14 @@ def build_parser():
         "autograde", help="autograde a whole class through nbgrader, several students at a time (instructors)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run from the course root (the folder with nbgrader_config.py). Autogrades every\n"
-                    "submitted/<student>/<assignment>/ exactly as 'nbgrader autograde' does with the course's\n"
-                    "configuration, JOBS students at a time, all into the course's gradebook.db. Prints a\n"
-                    "progress bar, one line per student (score / max, status: graded, items NOT GRADED\n"
-                    "or failed, and why) and a summary; nbgrader's own log goes to LOG. At the end every\n"
-                    "student's grades in the gradebook are compared with the engine's report\n"
-                    "(autograded/<student>/<assignment>/autograder_report.json).",
+                    "submitted/<student>/<assignment>/ as 'nbgrader autograde <assignment>' does with the\n"
+                    "course's configuration, N students at a time (--jobs), all into the course's gradebook.\n"
+                    "Prints a progress bar, then one line per student: score / max from the gradebook, the\n"
+                    "status (graded; items NOT GRADED, e.g. a GPU item on a machine without one; failed,\n"
+                    "nbgrader could not autograde the student) and why, then a summary. nbgrader's own log\n"
+                    "goes to a file (--log), not the terminal. One student's failure stops nobody else.\n"
+                    "At the end each student's grades in the gradebook are checked against the engine's\n"
+                    "report (autograded/<student>/<assignment>/autograder_report.json).",
         epilog="exit status: 0 every student autograded and the gradebook agrees with the engine;\n"
                "1 a student failed (the others are still graded) or the gradebook disagrees;\n"
                "2 nothing could start (not a course folder, unknown assignment, no submissions).")

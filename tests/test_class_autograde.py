@@ -259,3 +259,13 @@ def test_benchmark_runs_on_a_tiny_class():
     assert "gradebook equals the engine's score for all 3 students" in out
     assert re.search(r"seconds per student: nbgrader [\d.]+, --jobs 1 [\d.]+, --jobs 2 [\d.]+", out), out
     assert "extrapolated: 200 students" in out and "1,000 students" in out
+
+
+def test_a_configuration_without_the_course_hooks_grades_nobody(bare_course, tmp_path):
+    course = tmp_path / "plain"
+    shutil.copytree(bare_course, course)
+    (course / "nbgrader_config.py").write_text("c = get_config()\nraise RuntimeError('a typo in the config')\n")
+    (course / "submitted" / "zoe" / ASSIGNMENT).mkdir(parents=True)
+    line = one_line_error(run_cli("autograde", ASSIGNMENT, cwd=course))
+    assert "did not apply the course's configuration" in line
+    assert "a typo in the config" in (course / f"autograde_{ASSIGNMENT}.log").read_text()
