@@ -1,9 +1,9 @@
 """A messy class through real nbgrader: nobody is dropped, nothing a student controls is followed.
 
-Twenty students, each with something a real class brings (a copied grade cell,
+Twenty-one students, each with something a real class brings (a copied grade cell,
 a cell that hangs, a dying kernel, a truncated, old-format or missing notebook,
-edited nbgrader metadata, links in place of the folder, the notebook or the
-module, a pipe, a kernel that leaves links to the solutions and the gradebook),
+edited nbgrader metadata, links in place of the student's folder, the
+assignment folder, the notebook or the module, a pipe, a kernel that leaves links to the solutions and the gradebook),
 go through ``nbgrader autograde``, ``generate_feedback`` and ``export`` in one
 run. Every one of them must be in the export with exactly the score that
 ``python -m autograder grade`` gives their module alone (the modules are chosen
@@ -133,6 +133,8 @@ CLASS = {
     "nick": ("partial", lambda f, root: (replace_with(f, "timestamp.txt", os.mkfifo),
                                         (f / "data.html").symlink_to("/dev/zero")), None),
     "olga": ("stub", lambda f, root: None, None),
+    "pete": (None, lambda f, root: (shutil.rmtree(f.parent), f.parent.symlink_to("finn")),
+             "student folder is a symbolic link"),
 }
 
 
@@ -199,8 +201,10 @@ def alone(course, tmp_path_factory):
         assert by_module[module]["score"] == expected, (module, by_module[module])  # the chosen modules' scores
     scores = {}
     for student, (module, _, _) in CLASS.items():
-        if module is None:  # a link in place of the folder or the module: grade the folder as submitted
-            scores[student] = grade_report(course["root"] / "submitted" / student / A, tmp / f"{student}.json")["score"]
+        if module is None:  # a link in place of a folder or the module: grade what was submitted, as it is
+            submitted = course["root"] / "submitted" / student
+            folder = submitted if submitted.is_symlink() else submitted / A
+            scores[student] = grade_report(folder, tmp / f"{student}.json")["score"]
         else:
             scores[student] = by_module[module]["score"]
     return scores
