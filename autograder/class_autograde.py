@@ -507,6 +507,20 @@ def summary_lines(outcomes, max_score, log_path, elapsed, jobs):
 
 
 # ----------------------------------------------------------------------------- the command
+def staging_folders(root):
+    from .nbgrader_hooks import STAGING_PREFIX
+    return {name for name in os.listdir(root) if name.startswith(STAGING_PREFIX)}
+
+
+def remove_staging_folders(root, before):
+    """Remove the copies of submissions that a stopped worker's nbgrader had no chance to remove itself."""
+    import shutil
+    for name in staging_folders(root) - before:
+        path = os.path.join(root, name)
+        if os.path.isdir(path) and not os.path.islink(path):
+            shutil.rmtree(path, ignore_errors=True)
+
+
 def default_log_path(root, assignment_id):
     return os.path.join(root, f"autograde_{assignment_id}.log")
 
@@ -539,14 +553,17 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
     jobs = min(jobs or os.cpu_count() or 1, len(names))
     print(f"Autograding {assignment_id} for {len(names)} student(s), {jobs} at a time, through nbgrader "
           f"(log: {log_path})", flush=True)
+    staged_before = staging_folders(root)
     try:
         with tqdm(total=len(names), unit="student", file=sys.stdout, ncols=80) as bar:
             found = grade_students(app, assignment_id, names, jobs, log_path, student_timeout,
                                    on_done=lambda outcome: bar.update(1))
     except KeyboardInterrupt:
+        remove_staging_folders(root, staged_before)
         print(f"\ninterrupted after {bar.n} of {len(names)} students; the gradebook holds what was finished "
               f"(run again, or with --student NAME, to autograde the others)", file=sys.stderr)
         return 130
+    remove_staging_folders(root, staged_before)
     outcomes = [found[s] for s in names]
     with output_to(log_fd):
         check_gradebook(app.coursedir, assignment_id, outcomes)

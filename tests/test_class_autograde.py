@@ -175,6 +175,7 @@ def test_a_student_past_the_time_limit_is_stopped_and_reported(graded_class, tmp
     for student in ("alice", "bob"):  # the second student gets a fresh worker after the first was stopped
         assert re.search(rf"^{student}\s+- / 14\s+failed\s+stopped after 2 s", result.stdout, re.M), result.stdout
     assert not processes_working_in(course)  # no worker, kernel or engine process left behind
+    assert not list(course.glob(".autograder_staged_*"))  # nor the stopped workers' copies of submissions
 
 
 # ----------------------------------------------------------------------------- arguments
