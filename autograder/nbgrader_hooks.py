@@ -202,7 +202,7 @@ def stage_submission(record, source, staged, released, ignore):
 
 
 def _check_timestamp(record, staged):
-    """nbgrader ends the whole run on an unreadable timestamp.txt: leave such a file out."""
+    """nbgrader drops a student whose timestamp.txt it cannot parse: leave such a file out (and say so)."""
     path = os.path.join(staged, "timestamp.txt")
     if not os.path.exists(path):
         return
