@@ -1,6 +1,7 @@
 """Shared helpers: grade submissions through the real command line, as instructors do."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +24,7 @@ def grade_folder(assignment, folder, *extra, env=None):
     """Grade ``folder`` with the CLI; returns (completed process, report dict or None).
 
     The report is written beside the folder, so the folder must not be inside the
-    repository (link to it from a temporary folder: see linked()).
+    repository (copy it into a temporary folder: see copied()).
     """
     # Next to the folder as named: a symlinked folder must not put reports beside its target.
     out = Path(os.path.abspath(folder)).parent / f"{Path(folder).name}.report.json"
@@ -34,11 +35,12 @@ def grade_folder(assignment, folder, *extra, env=None):
     return result, report
 
 
-def linked(tmp_path, folder, name=None):
-    """A link to ``folder`` in ``tmp_path`` (so that reports are not written into the repository)."""
-    link = Path(tmp_path) / (name or Path(folder).name)
-    link.symlink_to(folder)
-    return link
+def copied(tmp_path, folder, name=None):
+    """A copy of ``folder`` in ``tmp_path`` (so that reports are not written into the repository; a link
+    would be refused: grading never follows a linked submission folder)."""
+    copy = Path(tmp_path) / (name or Path(folder).name)
+    shutil.copytree(folder, copy)
+    return copy
 
 
 def write_submission(root, name, files):

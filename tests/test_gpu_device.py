@@ -5,7 +5,7 @@ Marked gpu: where CuPy cannot compute on a GPU these tests skip and say why
 """
 import pytest
 
-from conftest import REPO, assert_loses, grade_class, grade_folder, linked
+from conftest import REPO, assert_loses, copied, grade_class, grade_folder
 from mutants_hw4 import MUTANTS, mutant_source
 
 pytestmark = pytest.mark.gpu
@@ -24,7 +24,7 @@ def test_the_probe_names_a_real_device():
 
 
 def test_reference_scores_full_on_the_gpu(tmp_path):
-    result, report = grade_folder("hw4_gpu", linked(tmp_path, REPO / "solutions" / "hw4_gpu"), env=NO_STAND_IN)
+    result, report = grade_folder("hw4_gpu", copied(tmp_path, REPO / "solutions" / "hw4_gpu"), env=NO_STAND_IN)
     assert result.returncode == 0, result.stderr
     assert report["score"] == report["max_score"] == 19, [i for i in report["items"] if i["score"] < i["max_score"]]
     speed = next(i["feedback"] for i in report["items"] if i["name"] == "gpu_speedup")

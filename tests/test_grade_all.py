@@ -19,7 +19,7 @@ def test_grade_all_writes_csv_reports_and_chart(tmp_path):
     with open(out / "grades.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
     assert float(rows["alice"]["score"]) == 14 and float(rows["bob"]["score"]) == 0
-    assert 9.8 < float(rows["dave"]["score"]) < 9.9 and float(rows["dave"]["relu_prime"]) < 1
+    assert 9.7 < float(rows["dave"]["score"]) < 9.72 and float(rows["dave"]["relu_prime"]) < 1
     assert float(rows["erin"]["score"]) == 0
     assert sorted(p.name for p in (out / "reports").iterdir()) == [f"{s}.json" for s in ["alice", "bob", "dave", "erin"]]
     assert (out / "scores.png").stat().st_size > 1000
