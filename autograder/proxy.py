@@ -16,6 +16,9 @@ import time
 from . import cgroups, sandbox, wire, worker_guard
 
 
+LOG_LIMIT = 64 * 1024  # bytes of worker_guard records between two requests (an honest request writes ~100)
+
+
 class StudentError(Exception):
     """The student's code failed; the message is shown to the student as is."""
 
@@ -93,27 +96,38 @@ class Worker:
                 stream.close()
             except OSError:
                 pass
-        try:
+        if self._log_read is not None:
             os.close(self._log_read)
-        except OSError:
-            pass
+            self._log_read = None
         self.scratch.cleanup()
 
     def share(self, array):
         """A wire.SharedArray holding ``array``, in this worker's shared folder."""
-        self._shared_count = getattr(self, "_shared_count", 0) + 1
-        return wire.SharedArray(self.scratch.shared, self._shared_count, array)
+        try:
+            return wire.SharedArray(self.scratch.shared, array)
+        except OSError as exc:  # the folder is the worker's too: whatever it did there costs this item only
+            raise self.stop(f"the grader could not share an array with your code ({exc.strerror})") from None
 
     def _read_log(self):
-        """The log records written since the last read (worker_guard); tampering is remembered."""
-        while True:
+        """The log records written since the last read (worker_guard); tampering is remembered.
+
+        An honest request writes a few records; a worker that writes more than LOG_LIMIT bytes between
+        two reads is flooding the grader, and its log is no longer read (nor trusted)."""
+        if self._log_read is None:
+            return []
+        while len(self._log_bytes) <= LOG_LIMIT:
             try:
-                chunk = os.read(self._log_read, 1 << 16)
+                chunk = os.read(self._log_read, LOG_LIMIT + 1 - len(self._log_bytes))
             except BlockingIOError:
                 break
             if not chunk:
                 break
             self._log_bytes += chunk
+        if len(self._log_bytes) > LOG_LIMIT:
+            os.close(self._log_read)
+            self._log_read, self._log_bytes = None, b""
+            self.log_problem = self.log_problem or "your code flooded the grader's log"
+            return []
         records, self._log_sequence, problem = worker_guard.read_records(
             self._log_bytes, self._log_key, self._log_sequence)
         self._log_bytes = self._log_bytes[len(records) * worker_guard.RECORD.size:]

@@ -136,6 +136,10 @@ class Scratch:
             (self.submission / name).write_bytes(source)
         for name, source in WORKER_SOURCES.items():
             (self.grader / name).write_bytes(source)
+        # Read-only to the worker (bubblewrap drops its capabilities, so even its root obeys the mode):
+        # it maps the grader's files there but cannot add files of its own. The grader, with its
+        # capabilities, still creates them.
+        self.shared.chmod(0o555)
         self.output_file = self.root / "output.txt"
 
     def cleanup(self):

@@ -118,11 +118,13 @@ class SharedArray:
     the values back through its own descriptor (``read``), never from a reply.
     """
 
-    def __init__(self, folder, name, array):
+    def __init__(self, folder, array):
         array = np.ascontiguousarray(array)
         if array.dtype.kind != "f":
             raise WireError("only floating-point arrays can be shared")
-        self.name, self.dtype, self.shape = str(name), array.dtype.str, tuple(array.shape)
+        # A name nobody can guess: the worker cannot make a file of that name first (O_EXCL would fail).
+        self.name = str(int.from_bytes(os.urandom(8), "little"))
+        self.dtype, self.shape = array.dtype.str, tuple(array.shape)
         path = f"{folder}/{self.name}"
         self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         os.write(self._fd, array.tobytes())
@@ -279,7 +281,7 @@ def decode(data, depth=0, resolve=None):
         if resolve is not None:
             return resolve("ref", data["id"])
         return Ref(data["id"], data.get("type", "object"))
-    if tag == "pairs":
+    if tag == "pairs" and resolve is not None:  # sent by the grader only: never built from a reply
         X, Y, divisor = _b64_to_array(data.get("x")), _b64_to_array(data.get("y")), data.get("div", 1.0)
         if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1] or type(divisor) is not float:
             raise WireError("column pairs need two 2-d arrays with as many columns and a float divisor")

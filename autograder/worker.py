@@ -45,12 +45,12 @@ _gpu_error = "the grader did not ask for the GPU"
 
 def _copy_functions(xp):
     """CuPy's ways to copy between host and device, counted while the grader counts (see worker_guard):
-    ndarray.get (which cupy.asnumpy, .item(), float() and .tolist() use), ndarray.set, and cupy.asarray /
-    cupy.array of anything not already on the device."""
-    return [(xp.ndarray, "get", xp.ndarray.get, "to_host"),
-            (xp.ndarray, "set", xp.ndarray.set, "to_device"),
-            (xp, "asarray", xp.asarray, "to_device_unless_on_device"),
-            (xp, "array", xp.array, "to_device_unless_on_device")]
+    ndarray.get (which cupy.asnumpy, .item(), float() and .tolist() use), ndarray.set, assigning host data
+    into a device array, and cupy.array / asarray / asanyarray / ascontiguousarray of host data."""
+    functions = [(xp.ndarray, "get", "always"), (xp.ndarray, "set", "always"),
+                 (xp.ndarray, "__setitem__", "value_on_host")]
+    functions += [(xp, name, "first_on_host") for name in ("array", "asarray", "asanyarray", "ascontiguousarray")]
+    return [(owner, name, getattr(owner, name), rule) for owner, name, rule in functions if hasattr(owner, name)]
 
 
 if os.environ.get("AUTOGRADER_GPU") == "1":
@@ -69,7 +69,10 @@ def _start_log():
     key = bytes.fromhex(_proto_in.readline().decode("ascii").strip())
     fd = int(os.environ["AUTOGRADER_LOG_FD"])
     os.set_blocking(fd, False)  # a flood of records leaves a gap the grader sees, never a hang
-    worker_guard.install(fd, key, _copy_functions(_gpu) if _gpu is not None else [])
+    if _gpu is None:
+        worker_guard.install(fd, key, [])
+    else:
+        worker_guard.install(fd, key, _copy_functions(_gpu), _gpu.ndarray, (np.ndarray, list, tuple))
 
 
 _start_log()

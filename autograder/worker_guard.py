@@ -43,6 +43,7 @@ TAMPER_EVENTS = ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.
                  "sys.settrace", "sys.setprofile", "ctypes.dlopen", "ctypes.dlsym", "ctypes.addressof",
                  "ctypes.string_at", "ctypes.wstring_at", "ctypes.cdata", "ctypes.cdata/buffer",
                  "open /proc/<pid>/mem", "a counting wrapper's class was changed",
+                 "a malformed event of the grader's",
                  # Only while the hook itself is making a copy (student code reached from inside it):
                  "sys._getframe", "object.__getattr__")
 FRAME_EVENTS = ("sys._getframe", "object.__getattr__")
@@ -53,42 +54,52 @@ def mac(key, sequence, kind, intact, to_host, to_device):
     return hashlib.blake2b(body, key=key, digest_size=16).digest()
 
 
-def install(log_fd, key, wrapped):
-    """Start the log. ``wrapped``: [(owner, name, original, kind)] for the copy functions to count;
-    each gets a wrapper that calls the original through the hook. Returns nothing the caller keeps."""
+def install(log_fd, key, wrapped, device_type=None, host_types=()):
+    """Start the log. ``wrapped``: [(owner, name, original, rule)] for the copy functions to count; each
+    gets a wrapper that calls the original through the hook. ``rule`` says which calls are copies:
+    "always", "first_on_host" (the first argument is not a ``device_type``: cupy.asarray of host data) or
+    "value_on_host" (``__setitem__`` with a ``host_types`` value). Returns nothing the caller keeps."""
     write, blake2b, pack = os.write, hashlib.blake2b, struct.Struct("<QBBII").pack
     record = RECORD.pack
-    originals = {}
+    table = {}     # (id(owner), name) -> (original, rule, direction): the only place the originals are kept
     wrappers = {}
     state = {"sequence": 0, "depth": 0, "to_host": 0, "to_device": 0, "student": False, "inside": 0}
 
-    def emit(kind, intact=1):
+    def emit(kind, detail=1):
         state["sequence"] += 1
-        body = pack(state["sequence"], kind, intact, state["to_host"], state["to_device"])
+        body = pack(state["sequence"], kind, detail, state["to_host"], state["to_device"])
         digest = blake2b(body, key=key, digest_size=16).digest()
         try:
-            write(log_fd, record(state["sequence"], kind, intact, state["to_host"], state["to_device"], digest))
+            write(log_fd, record(state["sequence"], kind, detail, state["to_host"], state["to_device"], digest))
         except OSError:
             pass  # the grader sees the gap
 
     def intact():
         return all(getattr(owner, name, None) is wrappers[(id(owner), name)] for owner, name, _, _ in wrapped)
 
-    def copy(slot, box, first, rest, kwargs):
-        owner_name, counted_kind = slot
-        function = originals.get(owner_name)
-        if function is None:
-            return
-        if state["depth"] > 0 and (counted_kind != "to_device_unless_on_device"
-                                    or not isinstance(first, wrapped_types)):
-            state["to_host" if counted_kind == "to_host" else "to_device"] += 1
-        state["inside"] += 1
+    def is_copy(rule, first, rest):
+        # type() and issubclass only: nothing here may run student code (an __instancecheck__, a __class__).
+        if rule == "always":
+            return True
+        if rule == "first_on_host":
+            return device_type is None or not issubclass(type(first), device_type)
+        return len(rest) >= 2 and issubclass(type(rest[1]), host_types)
+
+    def copy(args):
+        """A wrapper's request: count it (from the hook's own table, never from the event), then copy."""
+        if type(args) is not tuple or len(args) != 5:
+            raise TypeError
+        slot, box, first, rest, kwargs = args
+        if (type(slot) is not tuple or len(slot) != 2 or type(slot[0]) is not int or type(slot[1]) is not str
+                or type(box) is not list or type(rest) is not tuple or type(kwargs) is not dict):
+            raise TypeError
+        function, rule, direction = table[slot]
+        if state["depth"] > 0 and is_copy(rule, first, rest):
+            state[direction] += 1
         try:
             box.append((True, function(first, *rest, **kwargs)))
         except BaseException as exc:  # without its traceback, which holds this frame
             box.append((False, exc.with_traceback(None)))
-        finally:
-            state["inside"] -= 1
 
     def tampered(event, args):
         if event in FRAME_EVENTS:
@@ -97,13 +108,17 @@ def install(log_fd, key, wrapped):
             return event
         if event == "object.__setattr__" and any(args[0] is owner for owner, _, _, _ in wrapped):
             return "a counting wrapper's class was changed"
-        if event == "open" and isinstance(args[0], str) and args[0].startswith("/proc/") and args[0].endswith("/mem"):
+        if event == "open" and type(args[0]) is str and args[0].startswith("/proc/") and args[0].endswith("/mem"):
             return "open /proc/<pid>/mem"
         return None
 
-    def hook(event, args):
+    def handle(event, args):
         if event == EVENT_COPY:
-            copy(*args)
+            state["inside"] += 1  # student code the copy reaches (an __array__, say) runs inside this frame
+            try:
+                copy(args)
+            finally:
+                state["inside"] -= 1
         elif event == EVENT_BEGIN:
             state["depth"] += 1
             state["to_host"] = state["to_device"] = 0
@@ -118,16 +133,24 @@ def install(log_fd, key, wrapped):
             if which:
                 emit(TAMPER, TAMPER_EVENTS.index(which))
 
-    wrapped_types = tuple({owner for owner, _, _, _ in wrapped if isinstance(owner, type)})
-    for owner, name, original, kind in wrapped:
-        originals[(id(owner), name)] = original
-        wrappers[(id(owner), name)] = _make_wrapper((id(owner), name), kind)
+    def hook(event, args):
+        # Nothing may leave this frame: an exception's traceback would hand student code its locals.
+        try:
+            if type(event) is str:
+                handle(event, args)
+        except BaseException:
+            emit(TAMPER, TAMPER_EVENTS.index("a malformed event of the grader's"))
+
+    for owner, name, original, rule in wrapped:
+        direction = "to_host" if name == "get" else "to_device"
+        table[(id(owner), name)] = (original, rule, direction)
+        wrappers[(id(owner), name)] = _make_wrapper((id(owner), name))
         setattr(owner, name, wrappers[(id(owner), name)])
     sys.addaudithook(hook)
 
 
-def _make_wrapper(owner_name, kind):
-    audit, slot = sys.audit, (owner_name, kind)
+def _make_wrapper(slot):
+    audit = sys.audit
 
     def counted(first, *args, **kwargs):
         box = []
