@@ -164,8 +164,9 @@ def build_parser():
                "2 nothing could start (not a course folder, unknown assignment, no submissions).")
     p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
     p.add_argument("--jobs", type=int, metavar="N", help="students autograded at once (default: number of CPU cores)")
-    p.add_argument("--student", action="append", metavar="NAME",
-                   help="autograde only this student (repeatable; default: every student with a submission)")
+    p.add_argument("--student", action="extend", nargs="+", metavar="NAME",
+                   help="autograde only these students (--student a b, or repeated; default: every student "
+                        "with a submission)")
     p.add_argument("--log", metavar="FILE",
                    help="where nbgrader's log goes (default: autograde_<assignment>.log in the course root)")
     p.add_argument("--student-timeout", type=float, metavar="SECONDS", default=1800,
