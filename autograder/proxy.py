@@ -104,7 +104,8 @@ class Worker:
     def share(self, array):
         """A wire.SharedArray holding ``array``, in this worker's shared folder."""
         try:
-            return wire.SharedArray(self.scratch.shared, array)
+            with self.scratch.shared_writable():
+                return wire.SharedArray(self.scratch.shared, array)
         except OSError as exc:  # the folder is the worker's too: whatever it did there costs this item only
             raise self.stop(f"the grader could not share an array with your code ({exc.strerror})") from None
 

@@ -6,6 +6,7 @@ nothing else: no course repository, no solutions, no hidden suites, no
 network. Without bubblewrap it still runs with ``python -I``, resource limits
 and its own process group, and the grader warns that files are not hidden.
 """
+import contextlib
 import os
 import shutil
 import signal
@@ -142,7 +143,18 @@ class Scratch:
         self.shared.chmod(0o555)
         self.output_file = self.root / "output.txt"
 
+    @contextlib.contextmanager
+    def shared_writable(self):
+        """The shared folder opened for the grader to add a file (needed where the grader is not root)."""
+        self.shared.chmod(0o755)
+        try:
+            yield
+        finally:
+            self.shared.chmod(0o555)
+
     def cleanup(self):
+        if self.shared.is_dir():
+            self.shared.chmod(0o755)
         shutil.rmtree(self.root, ignore_errors=True)
 
 
@@ -183,7 +195,9 @@ def worker_command(scratch, module_names, log_fd, gpu=False, blas_threads=1):
     python = [sys.executable, "-I", "-B", "-X", "faulthandler"]
     if not sandbox_available():
         return [*python, str(scratch.grader / "worker.py"), str(scratch.submission), *module_names], env
-    argv = [bubblewrap_path(), *system_mounts()]
+    # Order matters: later mounts go on top, so the private /tmp comes first (a Python installation or
+    # a course checkout under /tmp must stay visible above it).
+    argv = [bubblewrap_path(), "--tmpfs", "/tmp", *system_mounts()]
     for root in python_roots():
         argv += ["--ro-bind", root, root]
     if stand_in:
@@ -193,7 +207,7 @@ def worker_command(scratch, module_names, log_fd, gpu=False, blas_threads=1):
         "--ro-bind", str(scratch.grader), "/grader",
         "--bind", str(scratch.shared), "/shared",
         # /dev is private: its shm (and the tmpfs /tmp) are memory, counted by the worker's cgroup.
-        "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+        "--proc", "/proc", "--dev", "/dev",
         *(gpu_mounts() if gpu else []),  # after --dev, which would hide them
         "--remount-ro", "/",
         "--chdir", "/submission",

@@ -130,7 +130,7 @@ def test_a_flooded_log_pipe_does_not_hold_the_grader():
     read_end, write_end = os.pipe()
     os.set_blocking(read_end, False)
     fcntl.fcntl(write_end, 1031, 1 << 20)  # F_SETPIPE_SZ
-    stop = threading.Event()
+    stop, flowing = threading.Event(), threading.Event()
 
     def flood():
         block = b"\0" * (1 << 20)
@@ -139,12 +139,14 @@ def test_a_flooded_log_pipe_does_not_hold_the_grader():
                 os.write(write_end, block)
             except OSError:
                 return
+            flowing.set()
 
     fake_worker = types.SimpleNamespace(_log_read=read_end, _log_bytes=b"", _log_key=bytes(32),
                                         _log_sequence=1, log_problem=None)
     writer = threading.Thread(target=flood, daemon=True)
     reader = threading.Thread(target=proxy.Worker._read_log, args=(fake_worker,), daemon=True)
     writer.start()
+    assert flowing.wait(timeout=30)  # the pipe is full before the grader reads
     reader.start()
     reader.join(timeout=3.0)
     still_reading = reader.is_alive()
