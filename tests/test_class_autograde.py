@@ -271,3 +271,24 @@ def test_a_configuration_without_the_course_hooks_grades_nobody(bare_course, tmp
     line = one_line_error(run_cli("autograde", ASSIGNMENT, cwd=course))
     assert "did not apply the course's configuration" in line
     assert "a typo in the config" in (course / f"autograde_{ASSIGNMENT}.log").read_text()
+
+
+@pytest.mark.slow
+def test_items_the_engine_could_not_grade_are_named(graded_class, tmp_path):
+    from nbgrader.coursedir import CourseDirectory
+    course = tmp_path / "copy"
+    shutil.copytree(graded_class[0], course)
+    path = course / "autograded" / "alice" / ASSIGNMENT / REPORT_NAME
+    data = json.loads(path.read_text())  # as the engine reports an item it could not grade here (e.g. no GPU)
+    data["not_graded"] = ["softmax"]
+    for item in data["items"]:
+        if item["name"] == "softmax":
+            item.update(status="not graded", feedback="not graded: no usable GPU on this machine")
+    path.write_text(json.dumps(data))
+    outcomes = [class_autograde.Outcome("alice", class_autograde.GRADED)]
+    class_autograde.check_gradebook(CourseDirectory(root=str(course)), ASSIGNMENT, outcomes)
+    [alice] = outcomes
+    assert alice.status == "items NOT GRADED" and not alice.mismatch
+    assert alice.reason == "softmax: not graded: no usable GPU on this machine"
+    line = class_autograde.student_line(alice, 14, 7)
+    assert re.match(r"alice\s+14.00 / 14\s+items NOT GRADED\s+softmax: not graded", line), line
