@@ -160,6 +160,23 @@ def speed_verdict(student, baselines, fast_enough):
     return UNSURE
 
 
+def speed_verdicts(measure, rule_for, parts):
+    """Verdicts for the parts of a timed item, measured until load leaves none UNSURE (BUSY_ATTEMPTS at most).
+
+    ``measure()`` gives {"student": [seconds], baseline: [seconds], ...} for one set of rounds; rounds add up
+    across attempts. ``rule_for(part)`` is the ``fast_enough`` rule of a part. Returns ({part: verdict},
+    {kind: median seconds}, the number of the student's rounds)."""
+    rounds = {}
+    for _ in range(BUSY_ATTEMPTS):
+        for kind, seconds in measure().items():
+            rounds.setdefault(kind, []).extend(seconds)
+        baselines = {kind: t for kind, t in rounds.items() if kind != "student"}
+        verdicts = {part: speed_verdict(rounds["student"], baselines, rule_for(part)) for part in parts}
+        if UNSURE not in verdicts.values():
+            break
+    return verdicts, {kind: float(np.median(t)) for kind, t in rounds.items()}, len(rounds["student"])
+
+
 def too_busy(what, regrade):
     """Skip a speed check as NOT GRADED: the machine's load made the measurement undecidable."""
     pytest.skip(f"the machine was too busy to time {what} reliably ({BUSY_ATTEMPTS} measurements disagreed); "

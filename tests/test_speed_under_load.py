@@ -76,3 +76,19 @@ def test_the_verdict_passes_on_medians_and_fails_only_when_no_pairing_could_pass
     assert speed_verdict([1.0, 2.0, 2.2], {"loop": [6.0, 6.1, 5.9]}, rule(5)) == UNSURE
     # ...but a loop is not made to pass by a noisy baseline: its best against the loop's worst still fails.
     assert speed_verdict([5.0, 5.5, 6.0], {"loop": [6.0, 9.0, 6.1]}, rule(5)) == FAIL
+
+
+def test_an_undecided_measurement_is_repeated_then_left_undecided():
+    from autograder.checks import BUSY_ATTEMPTS, speed_verdicts
+    calls = []
+
+    def noisy():  # the student's best could pass, its median does not: never decided
+        calls.append(1)
+        return {"student": [1.0, 2.0, 2.2], "loop": [6.0, 6.1, 5.9]}
+    verdicts, medians, rounds = speed_verdicts(noisy, rule, (5,))
+    assert verdicts == {5: UNSURE} and len(calls) == BUSY_ATTEMPTS and rounds == 3 * BUSY_ATTEMPTS
+
+    calls.clear()
+    quiet = lambda: calls.append(1) or {"student": [1.0, 1.0, 1.1], "loop": [6.0, 6.1, 5.9]}
+    verdicts, medians, rounds = speed_verdicts(quiet, rule, (2.5, 5))
+    assert verdicts == {2.5: PASS, 5: PASS} and len(calls) == 1 and medians["student"] == 1.0

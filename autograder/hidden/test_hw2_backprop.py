@@ -13,8 +13,8 @@ import time
 import numpy as np
 import pytest
 
-from autograder.checks import (BUSY_ATTEMPTS, PASS, UNSURE, assert_close, assert_unchanged, describe, float_result,
-                               measure_once, speed_verdict, too_busy)
+from autograder.checks import (PASS, UNSURE, assert_close, assert_unchanged, describe, float_result, measure_once,
+                               speed_verdicts, too_busy)
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_differences, forward, pairs,
                                        random_net, sigmoid)
@@ -347,24 +347,11 @@ def fast_enough(needed):
     return rule
 
 
-def speed_verdicts(student, rng, stop_student_code):
-    """{needed: verdict} for both parts, with the medians measured; measured again (rounds added)
-    while the machine's load leaves a part undecided (checks.speed_verdict)."""
-    rounds = {"student": [], "loop": [], "matrix": []}
-    for _ in range(BUSY_ATTEMPTS):
-        for kind, seconds in measure_speed(student, rng, stop_student_code).items():
-            rounds[kind] += seconds
-        verdicts = {needed: speed_verdict(rounds["student"], {k: rounds[k] for k in ("loop", "matrix")},
-                                          fast_enough(needed)) for needed in (SPEED_HALF, SPEED_FULL)}
-        if UNSURE not in verdicts.values():
-            break
-    return verdicts, {kind: float(np.median(t)) for kind, t in rounds.items()}, len(rounds["student"])
-
-
 @pytest.mark.item("speed")
 @pytest.mark.parametrize("needed", [SPEED_HALF, SPEED_FULL], ids=["half", "full"])
 def test_update_mini_batch_beats_the_per_example_loop(student, rng, measured, note, stop_student_code, needed):
-    verdicts, t, rounds = measure_once(measured, "speed", lambda: speed_verdicts(student, rng, stop_student_code))
+    verdicts, t, rounds = measure_once(measured, "speed", lambda: speed_verdicts(
+        lambda: measure_speed(student, rng, stop_student_code), fast_enough, (SPEED_HALF, SPEED_FULL)))
     ratio, machine = t["loop"] / t["student"], t["loop"] / t["matrix"]
     note(f"measured per update: yours {t['student'] * 1e3:.2f} ms, per-example loop {t['loop'] * 1e3:.2f} ms "
          f"({ratio:.1f}x), course matrix form {t['matrix'] * 1e3:.2f} ms ({machine:.1f}x)")

@@ -20,8 +20,8 @@ import numpy as np
 import pytest
 
 from autograder import gpu
-from autograder.checks import (BUSY_ATTEMPTS, PASS, UNSURE, assert_close, describe, host_array, measure_once,
-                               speed_verdict, too_busy)
+from autograder.checks import (PASS, UNSURE, assert_close, describe, host_array, measure_once, speed_verdicts,
+                               too_busy)
 from autograder.hidden.reference_sgd import batch_gradients as reference_gradients
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import forward, random_net
@@ -563,19 +563,6 @@ def fast_enough(needed):
     return rule
 
 
-def speed_verdicts(measure):
-    """{needed: verdict} for both parts and the medians; measured again while load leaves a part undecided."""
-    rounds = {"student": [], "cupy": [], "numpy": []}
-    for _ in range(BUSY_ATTEMPTS):
-        for kind, seconds in measure().items():
-            rounds[kind] += seconds
-        verdicts = {needed: speed_verdict(rounds["student"], {k: rounds[k] for k in ("numpy", "cupy")},
-                                          fast_enough(needed)) for needed in (SPEED_HALF, SPEED_FULL)}
-        if UNSURE not in verdicts.values():
-            break
-    return verdicts, {kind: float(np.median(t)) for kind, t in rounds.items()}, len(rounds["student"])
-
-
 def assert_digest_is_honest(digest, weights, biases, what):
     actual = digest_of(weights, biases)
     for i, (d, a) in enumerate(paired(what, digest, actual)):
@@ -592,7 +579,8 @@ def test_an_epoch_on_the_gpu_is_much_faster(student, rng, on_gpu, measured, note
     def measure():
         with gpu.exclusive_timing(budget_paused):  # one grading at a time times the GPU
             return measure_speed(student, rng, stop_student_code, worker_limits, stand_in)
-    verdicts, t, rounds = measure_once(measured, "speed", lambda: speed_verdicts(measure))
+    verdicts, t, rounds = measure_once(measured, "speed",
+                                       lambda: speed_verdicts(measure, fast_enough, (SPEED_HALF, SPEED_FULL)))
     ratio, course = t["numpy"] / t["student"], t["numpy"] / t["cupy"]
     sizes = STAND_IN_SPEED[0] if stand_in else SPEED_NET
     note(f"one epoch (median of {rounds}): yours {t['student'] * 1e3:.1f} ms, NumPy on "
