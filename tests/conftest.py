@@ -1,7 +1,9 @@
 """Shared helpers: grade submissions through the real command line, as instructors do."""
+import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
@@ -41,6 +43,24 @@ def copied(tmp_path, folder, name=None):
     copy = Path(tmp_path) / (name or Path(folder).name)
     shutil.copytree(folder, copy)
     return copy
+
+
+def tree_fingerprint(root):
+    """{relative path: (kind, sha256 or link target)} of everything under root, following nothing:
+    equal before and after means nothing there was changed, added, removed or relinked."""
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                value = ("link", os.readlink(path))
+            elif stat.S_ISREG(st.st_mode):
+                value = ("file", hashlib.sha256(Path(path).read_bytes()).hexdigest())
+            else:
+                value = (stat.S_IFMT(st.st_mode), "")
+            found[os.path.relpath(path, root)] = value
+    return found
 
 
 def write_submission(root, name, files):

@@ -7,35 +7,18 @@ and a classmate, whose files must come out unchanged). nbgrader gives the same
 grades through the same engine (tests/test_nbgrader_messy_class.py).
 """
 import csv
-import hashlib
 import json
 import os
 import stat
 
 import pytest
 
-from conftest import REPO, grade_folder, run_cli, write_submission
+from conftest import REPO, grade_folder, run_cli, tree_fingerprint, write_submission
 from mutants_hw1 import REFERENCE
 
 ASSIGNMENT = "hw1_activations"
 REF = REFERENCE.read_text()
 FOLDER_LINK = "the submission folder is a symbolic link; submit the folder itself"
-
-
-def fingerprint(root):
-    """{relative path: (kind, sha256 or link target)} of everything under root, nothing followed."""
-    found = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            if stat.S_ISLNK(st.st_mode):
-                found[os.path.relpath(path, root)] = ("link", os.readlink(path))
-            elif stat.S_ISREG(st.st_mode):
-                found[os.path.relpath(path, root)] = ("file", hashlib.sha256(open(path, "rb").read()).hexdigest())
-            else:
-                found[os.path.relpath(path, root)] = (stat.S_IFMT(st.st_mode), "")
-    return found
 
 
 def feedback(report):
@@ -69,12 +52,12 @@ def test_a_module_linked_or_special_scores_zero_with_the_reason(tmp_path):
         (tmp_path / "device").mkdir()
         os.rename(tmp_path / "device.py", tmp_path / "device" / "activations.py")
         cases["device"] = "activations.py is a device; submit the file itself"
-    before = fingerprint(tmp_path / "classmate")
+    before = tree_fingerprint(tmp_path / "classmate")
     for name, reason in cases.items():
         result, report = grade_folder(ASSIGNMENT, tmp_path / name)  # a pipe or device must not block
         assert result.returncode == 0, (name, result.stderr)
         assert report["score"] == 0 and feedback(report) == {reason}, (name, report)
-    assert fingerprint(tmp_path / "classmate") == before
+    assert tree_fingerprint(tmp_path / "classmate") == before
 
 
 def test_a_file_in_place_of_the_folder_scores_zero(tmp_path):
@@ -104,7 +87,7 @@ def test_grade_all_lists_every_student_and_follows_no_link(tmp_path):
     victim.write_text("grades")
     (out / "grades.csv").symlink_to(victim)                 # reports and CSV are written fresh, not through links
     (out / "reports" / "alice.json").symlink_to(victim)
-    before = fingerprint(root)
+    before = tree_fingerprint(root)
     result = run_cli("grade-all", ASSIGNMENT, root, "--out", out, "--jobs", "2")
     assert result.returncode == 0, result.stderr
     with open(out / "grades.csv", newline="") as f:
@@ -118,7 +101,7 @@ def test_grade_all_lists_every_student_and_follows_no_link(tmp_path):
     assert victim.read_text() == "grades"
     assert not (out / "grades.csv").is_symlink() and not (out / "reports" / "alice.json").is_symlink()
     assert not [p for p in (out / "reports").iterdir() if p.name.endswith(".tmp")]
-    assert fingerprint(root) == before
+    assert tree_fingerprint(root) == before
 
 
 @pytest.mark.parametrize("layout", ["nbgrader", "flat"])

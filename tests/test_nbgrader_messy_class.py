@@ -17,7 +17,6 @@ without nbgrader.
 """
 import copy
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -31,7 +30,7 @@ import pytest
 
 from autograder.nbgrader_hooks import REPORT_NAME, notebook_problem
 from autograder.release import nbgrader_env, release, run_nbgrader
-from conftest import REPO, SUBMISSIONS, grade_many, run_cli
+from conftest import REPO, SUBMISSIONS, grade_many, run_cli, tree_fingerprint
 
 A = "hw1_activations"
 NB = f"{A}.ipynb"
@@ -138,23 +137,6 @@ CLASS = {
 }
 
 
-def fingerprint(root):
-    """{relative path: (kind, content hash or link target)} of everything under root, following nothing."""
-    found = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        for name in dirnames + filenames:
-            path = os.path.join(dirpath, name)
-            st = os.lstat(path)
-            if stat.S_ISLNK(st.st_mode):
-                value = ("link", os.readlink(path))
-            elif stat.S_ISREG(st.st_mode):
-                value = ("file", hashlib.sha256(open(path, "rb").read()).hexdigest())
-            else:
-                value = (stat.S_IFMT(st.st_mode), "")
-            found[os.path.relpath(path, root)] = value
-    return found
-
-
 def book(path):
     with open(path, newline="") as f:
         return {row["student_id"]: float(row["raw_score"]) for row in csv.DictReader(f)}
@@ -177,7 +159,7 @@ def course(tmp_path_factory):
         if module:
             (folder / "activations.py").write_text(MODULES[module][0])
         mess(folder, root)
-    before = {"submitted": fingerprint(root / "submitted"), "solutions": fingerprint(root / "solutions")}
+    before = {"submitted": tree_fingerprint(root / "submitted"), "solutions": tree_fingerprint(root / "solutions")}
     log = run_nbgrader(root, "autograde", A, "--force", f"--Execute.timeout={TIMEOUT_S}")  # raises unless exit 0
     finn_graded = (root / "autograded" / "finn" / A / "activations.py").read_bytes()
     run_nbgrader(root, "generate_feedback", A, "--force")
@@ -278,8 +260,8 @@ def test_feedback_and_autograded_folders_hold_only_what_the_course_made(course):
 @pytest.mark.slow
 def test_classmates_files_solutions_and_gradebook_are_intact(course):
     root = course["root"]
-    assert fingerprint(root / "submitted") == course["before"]["submitted"]
-    assert fingerprint(root / "solutions") == course["before"]["solutions"]
+    assert tree_fingerprint(root / "submitted") == course["before"]["submitted"]
+    assert tree_fingerprint(root / "solutions") == course["before"]["solutions"]
     assert course["finn_graded"] == MODULES["reference"][0].encode()
     assert (root / "autograded" / "finn" / A / "activations.py").read_bytes() == course["finn_graded"]
     with sqlite3.connect(root / "gradebook.db") as db:
@@ -312,7 +294,7 @@ def test_without_a_sandbox_the_kernels_links_are_removed_before_anything_reads_t
     assert {p.name for p in (root / "feedback" / "mona" / A).iterdir()} <= FEEDBACK_FILES
     assert (root / "autograded" / "finn" / A / "activations.py").read_bytes() == course["finn_graded"]
     assert (root / "solutions" / A / "activations.py").read_text() == MODULES["reference"][0]
-    assert fingerprint(root / "submitted") == course["before"]["submitted"]
+    assert tree_fingerprint(root / "submitted") == course["before"]["submitted"]
 
 
 def book_after_export(root):
