@@ -1,6 +1,9 @@
 """Command line: ``python -m autograder <command>``. See ``--help`` of each command."""
 import argparse
 import dataclasses
+import math
+import os
+import shlex
 import sys
 from pathlib import Path
 
@@ -9,8 +12,72 @@ from . import assignments
 REPO = Path(__file__).resolve().parent.parent
 
 
+def positive_seconds(text):
+    """argparse type: a finite number of seconds above 0 (0, -1, nan and inf would grade nothing)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a finite number of seconds above 0")
+    return value
+
+
+def positive_int(text):
+    """argparse type: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return value
+
+
+def _output_file_problem(path):
+    """Why a report cannot be written to ``path`` (checked before grading, so no grading is wasted), or None."""
+    path = Path(path)
+    if os.path.isdir(path) and not path.is_symlink():
+        return f"{str(path)!r} is a folder; give a file name for the report, e.g. {str(path / 'report.json')!r}"
+    parent = path.parent
+    if not parent.is_dir():
+        return f"the folder {str(parent)!r} for the report does not exist"
+    if not os.access(parent, os.W_OK):
+        return f"the folder {str(parent)!r} for the report is not writable"
+    return None
+
+
+def _output_folder_problem(path, what):
+    """Why ``path`` cannot be (or become) a folder for ``what``, or None."""
+    path = Path(path)
+    if os.path.lexists(path) and not path.is_dir():
+        return f"{str(path)!r} is a file, not a folder for {what}"
+    ancestor = path
+    while not os.path.lexists(ancestor) and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if os.path.lexists(ancestor) and not ancestor.is_dir():
+        return f"{str(ancestor)!r} is a file, so {str(path)!r} cannot be a folder for {what}"
+    return None
+
+
+def _limits_args(args):
+    """The grade options given on the command line, as arguments for ``grade`` (grade-all passes them on)."""
+    extra = []
+    if args.seed is not None:
+        extra += ["--seed", str(args.seed)]
+    if args.call_timeout is not None:
+        extra += ["--call-timeout", repr(args.call_timeout)]
+    if args.time_budget is not None:
+        extra += ["--time-budget", repr(args.time_budget)]
+    return extra
+
+
 def _grade(args):
     from .grading import CannotGrade, grade
+    problem = args.json and _output_file_problem(args.json)
+    if problem:
+        print(f"cannot grade: {problem}", file=sys.stderr)
+        return 1
     try:
         limits = assignments.get(args.assignment).limits
         if args.call_timeout is not None:
@@ -22,7 +89,12 @@ def _grade(args):
         print(f"cannot grade: {exc.args[0]}", file=sys.stderr)
         return 1
     if args.json:
-        report.write_json(args.json)
+        try:
+            report.write_json(args.json)
+        except OSError as exc:
+            print(report.table())
+            print(f"cannot write the report to {args.json}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
     print(report.table())
     if args.json:
         print(f"report written to {args.json}")
@@ -30,17 +102,70 @@ def _grade(args):
 
 
 def _grade_all(args):
-    from .batch import grade_all
+    from . import batch
     try:
-        assignments.get(args.assignment)
+        assignment = assignments.get(args.assignment)
     except assignments.UnknownAssignment as exc:
         print(f"cannot grade: {exc.args[0]}", file=sys.stderr)
         return 1
     if not Path(args.folder).is_dir():
         print(f"cannot grade: {args.folder!r} is not a folder", file=sys.stderr)
         return 1
-    extra = ["--seed", str(args.seed)] if args.seed is not None else []
-    return grade_all(args.assignment, args.folder, args.out, jobs=args.jobs, extra=extra)
+    problem = _output_folder_problem(args.out, "the reports")
+    if problem:
+        print(f"cannot grade: {problem}", file=sys.stderr)
+        return 1
+    unknown = [name for name in args.item or [] if name not in {item.name for item in assignment.items}]
+    if unknown:
+        print(f"cannot grade: unknown item(s) for {args.assignment}: {', '.join(unknown)}", file=sys.stderr)
+        return 1
+    extra = _limits_args(args)
+    if args.slurm:
+        return _grade_all_on_slurm(args, batch, extra)
+    if args.sbatch_options or args.chunk:
+        print("cannot grade: --sbatch-options and --chunk go with --slurm", file=sys.stderr)
+        return 1
+    return batch.grade_all(args.assignment, args.folder, args.out, jobs=args.jobs, extra=extra,
+                           students=args.student, items=args.item, not_graded_only=args.not_graded_only)
+
+
+def _grade_all_on_slurm(args, batch, extra):
+    """Hand the class to Slurm (autograder.slurm), students already chosen; it merges and summarises itself."""
+    try:
+        from .slurm import grade_all_on_slurm
+    except ImportError:
+        print("cannot grade on Slurm: this installation has no autograder.slurm module; "
+              "run grade-all without --slurm", file=sys.stderr)
+        return 1
+    submissions = batch.find_submissions(args.folder, args.assignment)
+    try:
+        students = batch.select_students(submissions, args.student)
+    except ValueError as exc:
+        print(f"cannot grade: {exc} in {args.folder}", file=sys.stderr)
+        return 1
+    items = args.item or []
+    if args.not_graded_only:
+        # Each task grades into an empty staging folder, so it is told the items: those NOT GRADED for any
+        # chosen student (an item graded again for a student who had it graded is simply graded afresh).
+        plan = batch.plan_grading(assignments.get(args.assignment), args.out, students, args.item,
+                                  not_graded_only=True)
+        students = list(plan)
+        if any(wanted is None for wanted in plan.values()):
+            items = args.item or []  # a student with no report yet: every item (or those asked for)
+        else:
+            items = sorted({n for wanted in plan.values() for n in wanted},
+                           key=[i.name for i in assignments.get(args.assignment).items].index)
+    grade_args = [*extra, *[a for name in items for a in ("--item", name)]]
+    if not students:
+        print("nothing to grade")
+        return batch.write_summary(args.assignment, args.out)
+    try:
+        sbatch_options = shlex.split(args.sbatch_options or "")
+    except ValueError as exc:
+        print(f"cannot grade: --sbatch-options: {exc}", file=sys.stderr)
+        return 1
+    return grade_all_on_slurm(args.assignment, args.folder, args.out, students, grade_args, sbatch_options,
+                              args.chunk)
 
 
 def _autograde(args):
@@ -68,8 +193,11 @@ def _check(args):
         print(f"  {mark} {item.name:<{name_w}}  {item.feedback}")
     passed = sum(i.checks_passed for i in report.items)
     total = sum(i.checks_total for i in report.items)
-    if total == 0:
+    if total == 0 and all(i.status != "graded" for i in report.items):
         print("No public check could run here (see SKIP above).")
+    elif total == 0:
+        print("No public check could run on this folder: fix what the FIX lines above say first "
+              "(usually the module is missing or in the wrong folder).")
     else:
         print(f"{passed}/{total} public checks pass. The hidden tests that give the grade check much more "
               "(the assignment notebook says what); passing these is a start, not a grade.")
@@ -91,10 +219,17 @@ def _release(args):
 
 def _student_repo(args):
     from .student_repo import ExportError, export
+    problem = _output_folder_problem(args.dest, "the export")
+    if problem:
+        print(f"cannot export: {problem}", file=sys.stderr)
+        return 1
     try:
         files = export(REPO, Path(args.dest))
     except ExportError as exc:
         print(f"cannot export: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"cannot export to {args.dest}: {exc.strerror or exc}", file=sys.stderr)
         return 1
     print(f"wrote {len(files)} files to {args.dest}: lectures, released assignments, the engine and the "
           "public checks; no solutions, hidden suites or tests")
@@ -103,6 +238,10 @@ def _student_repo(args):
 
 def _demo(args):
     from .demo import run_demo
+    problem = args.workdir and _output_folder_problem(args.workdir, "the demo course")
+    if problem:
+        print(f"cannot run the demo: {problem}", file=sys.stderr)
+        return 1
     return run_demo(REPO, Path(args.workdir) if args.workdir else None)
 
 
@@ -113,6 +252,14 @@ def _list(args):
             gpu = "  [GPU]" if item.needs_gpu else ""
             print(f"    {item.name:<22} {item.points:>4g}  {item.what}{gpu}")
     return 0
+
+
+def _add_limit_options(p):
+    p.add_argument("--call-timeout", type=positive_seconds, metavar="SECONDS",
+                   help="wall-clock limit for one call into student code, above 0 (default: the assignment's)")
+    p.add_argument("--time-budget", type=positive_seconds, metavar="SECONDS",
+                   help="wall-clock limit for all calls of one submission together, above 0 "
+                        "(default: the assignment's)")
 
 
 def build_parser():
@@ -130,21 +277,51 @@ def build_parser():
     p.add_argument("--json", metavar="FILE", help="write the report as JSON to FILE")
     p.add_argument("--seed", type=int, help="seed of the random inputs (default: fresh; printed in the JSON)")
     p.add_argument("--item", action="append", metavar="NAME", help="grade only this item (repeatable)")
-    p.add_argument("--call-timeout", type=float, metavar="SECONDS",
-                   help="wall-clock limit for one call into student code (default: the assignment's)")
-    p.add_argument("--time-budget", type=float, metavar="SECONDS",
-                   help="wall-clock limit for all calls of one submission together (default: the assignment's)")
+    _add_limit_options(p)
     p.set_defaults(func=_grade)
 
-    p = sub.add_parser("grade-all", help="grade every submission in a folder, in parallel (instructors)",
-                       description="Grade FOLDER/<student>/<assignment>/ (nbgrader's submitted/ layout) or "
-                                   "FOLDER/<student>/, one process per student, JOBS at a time. Writes a "
-                                   "JSON report per student, grades.csv and a score histogram.")
+    p = sub.add_parser(
+        "grade-all", help="grade every submission in a folder, in parallel; regrade some (instructors)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Grade FOLDER/<student>/<assignment>/ (nbgrader's submitted/ layout) or FOLDER/<student>/,\n"
+                    "one process per student, JOBS at a time. Writes OUT/reports/<student>.json, OUT/grades.csv\n"
+                    "(student, status, score, max_score, why, not_graded, one column per item) and a score\n"
+                    "histogram, then prints students per status (graded / items not graded / could not grade)\n"
+                    "and why for each student not fully graded or scored 0.\n\n"
+                    "Grading into an OUT folder that already has reports merges: only the students (--student)\n"
+                    "and items (--item, --not-graded-only) graded now change; every other row stays, and each\n"
+                    "replaced report is kept in OUT/reports/earlier/<student>.<UTC time>.json.",
+        epilog="examples:\n"
+               "  python -m autograder grade-all hw1_activations submitted/ --out grades/hw1\n"
+               "  # regrade two students after fixing their folders (other rows stay):\n"
+               "  python -m autograder grade-all hw1_activations submitted/ --out grades/hw1 --student alice bob\n"
+               "  # on a GPU machine, grade only what was NOT GRADED (e.g. hw4's GPU items), same --out:\n"
+               "  python -m autograder grade-all hw4_gpu submitted/ --out grades/hw4 --not-graded-only\n"
+               "  # regrade one item for everyone with a longer call limit:\n"
+               "  python -m autograder grade-all hw2_backprop submitted/ --out grades/hw2 --item speed "
+               "--call-timeout 60\n\n"
+               "score counts an item NOT GRADED as 0; the status column says the grade is incomplete.\n"
+               "exit status: 0 every student has a report; 1 some student could not be graded (they still\n"
+               "have a row and a report saying why) or nothing could start.")
     p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
     p.add_argument("folder", help="folder with one sub-folder per student, e.g. submitted/")
-    p.add_argument("--out", default="grades", help="where to write reports, CSV and chart (default: grades/)")
-    p.add_argument("--jobs", type=int, help="submissions graded at once (default: number of CPU cores)")
+    p.add_argument("--out", default="grades", help="where to write reports, CSV and chart (default: grades/); "
+                                                   "reports already there are merged with, never lost")
+    p.add_argument("--jobs", type=positive_int, help="submissions graded at once (default: number of CPU cores)")
+    p.add_argument("--student", action="extend", nargs="+", metavar="NAME",
+                   help="grade only these students (--student a b, or repeated); the others' rows are kept")
+    p.add_argument("--item", action="extend", nargs="+", metavar="ITEM",
+                   help="grade only these items; the student's other items are kept from the current report")
+    p.add_argument("--not-graded-only", action="store_true",
+                   help="grade only the items NOT GRADED in each student's current report in OUT "
+                        "(students with none are skipped, saying so)")
     p.add_argument("--seed", type=int, help="the same random inputs for every student (default: fresh for each)")
+    _add_limit_options(p)
+    p.add_argument("--slurm", action="store_true",
+                   help="grade on a Slurm cluster (sbatch array jobs), then merge and summarise as here")
+    p.add_argument("--sbatch-options", metavar='"STRING"',
+                   help='extra sbatch options for --slurm, e.g. "--partition=gpu --gres=gpu:1"')
+    p.add_argument("--chunk", type=positive_int, metavar="N", help="students per Slurm array task (with --slurm)")
     p.set_defaults(func=_grade_all)
 
     p = sub.add_parser(
@@ -163,13 +340,13 @@ def build_parser():
                "1 a student failed (the others are still graded) or the gradebook disagrees;\n"
                "2 nothing could start (not a course folder, unknown assignment, no submissions).")
     p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
-    p.add_argument("--jobs", type=int, metavar="N", help="students autograded at once (default: number of CPU cores)")
+    p.add_argument("--jobs", type=positive_int, metavar="N", help="students autograded at once (default: number of CPU cores)")
     p.add_argument("--student", action="extend", nargs="+", metavar="NAME",
                    help="autograde only these students (--student a b, or repeated; default: every student "
                         "with a submission)")
     p.add_argument("--log", metavar="FILE",
                    help="where nbgrader's log goes (default: autograde_<assignment>.log in the course root)")
-    p.add_argument("--student-timeout", type=float, metavar="SECONDS", default=1800,
+    p.add_argument("--student-timeout", type=positive_seconds, metavar="SECONDS", default=1800,
                    help="a student still being autograded after this long is stopped and reported failed "
                         "(default: 1800)")
     p.set_defaults(func=_autograde)

@@ -3,6 +3,7 @@ import contextlib
 import io
 import os
 import secrets
+import stat
 import tempfile
 import time
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from . import assignments, cgroups, integrity, safe_paths, sandbox
 from .plugin import GradingPlugin
-from .report import GRADED, NOT_GRADED, ItemResult, Report, feedback_for
+from .report import GRADED, NOT_GRADED, ItemResult, Report, feedback_for, import_cause
 
 
 class CannotGrade(Exception):
@@ -39,10 +40,62 @@ def read_modules(folder, modules):
             try:
                 sources[name] = safe_paths.read_regular(name, MAX_MODULE_BYTES, dir_fd=folder_fd)
             except safe_paths.UnsafePath as exc:
-                problems.append(_module_problem(name, exc.reason))
+                problem = _module_problem(name, exc.reason)
+                if exc.reason == "not found":
+                    problem += _found_below_hint(folder_fd, name)
+                problems.append(problem)
     finally:
         os.close(folder_fd)
     return sources, problems
+
+
+SEARCH_DEPTH = 3        # how many folders down a misplaced module is looked for
+SEARCH_ENTRIES = 2000   # entries looked at in all, so a huge submission costs little
+
+
+def _found_below_hint(folder_fd, name):
+    """" (found a/name one folder down: ...)" when a regular file ``name`` lies below the submission folder.
+
+    A zip unpacked one level too deep is the usual cause. Folders are opened
+    relative to their parent without following links (safe_paths), shallowest
+    first, and the file is only looked at, never read; nothing found gives "".
+    """
+    opened, level, seen = [], [("", folder_fd)], 0
+    try:
+        for depth in range(1, SEARCH_DEPTH + 1):
+            deeper = []
+            for prefix, fd in level:
+                with os.scandir(fd) as entries:
+                    listed = sorted(entries, key=lambda e: e.name)
+                for entry in listed:
+                    seen += 1
+                    if seen > SEARCH_ENTRIES:
+                        return ""
+                    if entry.name.startswith(".") or not entry.is_dir(follow_symlinks=False):
+                        continue
+                    try:
+                        child = safe_paths.open_folder(entry.name, dir_fd=fd)
+                    except safe_paths.UnsafePath:
+                        continue
+                    opened.append(child)
+                    deeper.append((f"{prefix}{entry.name}/", child))
+                    if _is_regular_file(name, child):
+                        down = "one folder" if depth == 1 else f"{depth} folders"
+                        return (f" (found {prefix}{entry.name}/{name} {down} down: move {name} up into the "
+                                f"submission folder, e.g. unzip the submission one level higher)")
+            level = deeper
+        return ""
+    finally:
+        for fd in opened:
+            os.close(fd)
+
+
+def _is_regular_file(name, dir_fd):
+    try:
+        st = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode)
 
 
 def _folder_problem(reason):
@@ -129,6 +182,7 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
 
     sources, problems = read_modules(folder, assignment.modules)
     if problems:
+        report.cause = "; ".join(problems)
         for item in selected:
             report.items.append(ItemResult(item.name, 0.0, float(item.points), "; ".join(problems)))
         report.elapsed_s = time.monotonic() - started
@@ -151,6 +205,8 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
         report.items.append(ItemResult(
             item.name, round(item.points * fraction, 4), float(item.points), feedback_for(tally),
             status, tally.passed, tally.total))
+    if plugin.import_failure:
+        report.cause = import_cause(plugin.import_failure, assignment.modules)
     if report.not_graded:
         report.warnings.append("NOT GRADED (score 0 until regraded where possible): "
                                + ", ".join(report.not_graded))

@@ -40,6 +40,7 @@ class GradingPlugin:
         self._worker = None
         self._worker_item = None
         self._dead = {}  # item -> reason, for failures not worth retrying
+        self.import_failure = None  # the worker's report of the first import of the submission that failed
         self._budget_deadline = time.monotonic() + limits.total_s
 
     # -- workers ---------------------------------------------------------
@@ -57,6 +58,7 @@ class GradingPlugin:
                 self._worker = Worker(self.module_sources, self.limits, self._budget_deadline)
             except StudentError as exc:
                 self._dead[item_name] = str(exc)  # an import that fails once fails again
+                self.import_failure = self.import_failure or str(exc)
                 raise
         return self._worker
 

@@ -1,9 +1,27 @@
-"""Grading results: the JSON every tool reads, and the table people read."""
+"""Grading results: the JSON every tool reads, and the table people read.
+
+Besides item scores, every report says in two fields what an instructor needs
+first: ``status`` (one of the STUDENT_* values below) and ``why`` (one line:
+the reason for a score below full or a status other than graded, "" otherwise).
+``score`` counts an item NOT GRADED as 0; ``status`` is what tells that the
+grade is incomplete.
+"""
 import json
+import re
 from dataclasses import asdict, dataclass, field
+
+from . import safe_paths
 
 GRADED = "graded"
 NOT_GRADED = "not graded"
+
+# The status of a whole submission (the "status" field of reports and of grades.csv).
+STUDENT_GRADED = "graded"
+STUDENT_PARTLY_GRADED = "items not graded"   # some item NOT GRADED (no GPU, no MNIST, a busy machine...)
+STUDENT_NOT_GRADED = "could not grade"       # the engine could not grade the submission at all; score 0
+STUDENT_STATUSES = (STUDENT_GRADED, STUDENT_PARTLY_GRADED, STUDENT_NOT_GRADED)
+
+WHY_CHARS = 300
 
 
 @dataclass
@@ -27,6 +45,7 @@ class Report:
     suite: str = "hidden"
     warnings: list = field(default_factory=list)
     isolation: list = field(default_factory=list)  # what bounded and hid student code (sandbox.isolation)
+    cause: str = ""  # why the whole submission scored nothing (module missing, syntax error...), if so
 
     @property
     def score(self):
@@ -40,9 +59,20 @@ class Report:
     def not_graded(self):
         return [i.name for i in self.items if i.status == NOT_GRADED]
 
+    @property
+    def status(self):
+        return student_status([asdict(i) for i in self.items])
+
+    @property
+    def why(self):
+        return why_line([asdict(i) for i in self.items], self.cause)
+
     def to_dict(self):
         return {
             "assignment": self.assignment,
+            "status": self.status,
+            "why": self.why,
+            "cause": self.cause,
             "score": self.score,
             "max_score": self.max_score,
             "items": [asdict(i) for i in self.items],
@@ -56,13 +86,14 @@ class Report:
         }
 
     def write_json(self, path):
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=2)
-            f.write("\n")
+        """Write to a fresh file renamed onto ``path`` (a link or pipe there is replaced, never written through)."""
+        safe_paths.write_fresh(path, json.dumps(self.to_dict(), indent=2) + "\n")
 
     def table(self, width=100):
         lines = [f"{self.assignment}: {self.score:.2f} / {self.max_score:g}"
                  + (f"   ({len(self.not_graded)} item(s) NOT GRADED)" if self.not_graded else "")]
+        if self.why:
+            lines.append(f"  status: {self.status}; why: {self.why}")
         name_w = max(len(i.name) for i in self.items) if self.items else 4
         for i in self.items:
             mark = "--" if i.status == NOT_GRADED else ("ok" if i.score == i.max_score else "XX")
@@ -82,3 +113,74 @@ def feedback_for(tally):
     if tally.passed == tally.total:
         return ("the check passed" if tally.total == 1 else f"all {tally.total} checks passed") + notes
     return f"{tally.passed}/{tally.total} checks passed." + "".join(f"\n- {m}" for m in tally.messages) + notes
+
+
+def student_status(items, could_not_grade=False):
+    """The submission's status from its item dicts (``could_not_grade``: the engine gave up on it)."""
+    if could_not_grade:
+        return STUDENT_NOT_GRADED
+    if any(i["status"] == NOT_GRADED for i in items):
+        return STUDENT_PARTLY_GRADED
+    return STUDENT_GRADED
+
+
+_TIMEOUT_WORDS = ("(infinite loop or far too slow)", "ran out", "timed out", "stopped reading")
+
+
+def _first_message(feedback):
+    """The first reason in an item's feedback ("2/3 checks passed.\n- reason ..." gives "reason ...")."""
+    lines = [line.removeprefix("- ").strip() for line in feedback.splitlines()]
+    reasons = [line for line in lines[1:] if line] if len(lines) > 1 and "checks passed" in lines[0] else lines
+    return reasons[0] if reasons else ""
+
+
+def _points(item):
+    return f"{item['name']} ({item['score']:g}/{item['max_score']:g})"
+
+
+def why_line(items, cause=""):
+    """One line saying why a submission is below full or not graded; "" for full marks, all graded.
+
+    ``cause`` is a reason that holds for the whole submission (its module is
+    missing, does not parse, cannot be imported); it comes first.
+    """
+    parts = [cause] if cause else []
+    not_graded = [i for i in items if i["status"] == NOT_GRADED]
+    if not_graded:
+        reasons = list(dict.fromkeys(i["feedback"].removeprefix("not graded: ").splitlines()[0]
+                                     for i in not_graded))
+        parts.append(f"NOT GRADED: {' '.join(i['name'] for i in not_graded)} ({'; '.join(reasons)[:160]})")
+    lost = [i for i in items if i["status"] != NOT_GRADED and i["score"] < i["max_score"]]
+    if lost and not cause:
+        timed_out = [i for i in lost if any(w in i["feedback"] for w in _TIMEOUT_WORDS)]
+        if timed_out:
+            parts.append(f"timed out in {', '.join(i['name'] for i in timed_out)} "
+                         f"({_first_message(timed_out[0]['feedback'])[:120]})")
+            lost = [i for i in lost if i not in timed_out]
+        if lost and all(i["score"] == 0 for i in lost) and len(lost) == len(items) > 1:
+            parts.append(f"0 points on every item: {_first_message(lost[0]['feedback'])}")
+        elif lost:
+            parts.append(f"lost points on {', '.join(_points(i) for i in lost)}: "
+                         f"{_first_message(lost[0]['feedback'])}")
+    line = re.sub(r"\s+", " ", "; ".join(parts)).strip()
+    return line if len(line) <= WHY_CHARS else line[: WHY_CHARS - 3] + "..."
+
+
+_SYNTAX = re.compile(r"^importing your module failed: (?:SyntaxError|IndentationError|TabError): "
+                     r"(?P<msg>.*) \((?P<file>[^(),]+\.py), line (?P<line>\d+)\)\s*$", re.DOTALL)
+
+
+def import_cause(message, modules):
+    """The ``cause`` line for a worker that could not import the submission, from the worker's own report.
+
+    The grader never parses or imports student code itself: the line of a
+    syntax error is the one Python gave inside the worker.
+    """
+    names = ", ".join(modules)
+    match = _SYNTAX.match(message)
+    if match:
+        return f"syntax error in {match['file']} at line {match['line']} ({match['msg'][:80]})"
+    if any(w in message for w in _TIMEOUT_WORDS):
+        return f"timed out while importing {names}: {message[:160]}"
+    detail = message.removeprefix("importing your module failed: ")
+    return f"import of {names} failed: {detail[:200]}"
