@@ -71,3 +71,20 @@ def test_gpu_environment_is_the_course_environment_plus_cupy():
     assert packages == conda_packages()
     assert f"python{project['requires-python']}" in gpu_env["dependencies"]
     assert "--editable ." in [d for d in gpu_env["dependencies"] if isinstance(d, dict)][0]["pip"]
+
+
+def test_torch_extra_is_optional_and_never_needed_to_grade():
+    """PyTorch serves lecture 06 only: an extra of pip's install, in neither environment file."""
+    _, project = pip_packages()
+    assert not any(d.lower().startswith("torch") for d in project["dependencies"] + project["optional-dependencies"]["dev"])
+    assert [parse(d)[0] for d in project["optional-dependencies"]["torch"]] == ["torch"]
+    assert "torch" not in conda_packages() and "pytorch" not in conda_packages()
+    assert 'pip install -e ".[torch]"' in (REPO / "environment.yml").read_text()  # says how to add it
+
+
+def test_nothing_that_grades_imports_torch():
+    """The grader, the assignments and the course's tools run where PyTorch is not installed."""
+    sources = [*(REPO / "autograder").rglob("*.py"), *(REPO / "assignments").rglob("*.py"), *REPO.glob("*.py")]
+    importing = [str(p.relative_to(REPO)) for p in sources
+                 if re.search(r"^\s*(import torch|from torch)\b", p.read_text(), re.MULTILINE)]
+    assert importing == []
