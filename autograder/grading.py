@@ -205,8 +205,11 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
         report.items.append(ItemResult(
             item.name, round(item.points * fraction, 4), float(item.points), feedback_for(tally),
             status, tally.passed, tally.total))
+    empty = [name for name, source in sources.items() if not source.strip()]  # bytes looked at, never run
     if plugin.import_failure:
         report.cause = import_cause(plugin.import_failure, assignment.modules)
+    elif empty:
+        report.cause = f"{', '.join(empty)} is empty (nothing was submitted in it)"
     if report.not_graded:
         report.warnings.append("NOT GRADED (score 0 until regraded where possible): "
                                + ", ".join(report.not_graded))
