@@ -115,6 +115,22 @@ ASSIGNMENTS = {
             # The speed item times NumPy epochs of a large network (seconds each).
             limits=Limits(call_timeout_s=60.0, total_s=420.0, cpu_time_s=400, gpu=True),
         ),
+        Assignment(
+            id="hw5_cross_entropy",
+            title="Cross-entropy and softmax outputs, L2, dropout and early stopping",
+            modules=("cross_entropy.py",),
+            items=(
+                Item("binary_cross_entropy", 2, "cross-entropy of sigmoid outputs, 0 ln 0 = 0"),
+                Item("categorical_cross_entropy", 1, "cross-entropy of softmax outputs, mean over examples"),
+                Item("log_softmax", 2, "log of softmax without overflow at |z| = 1000"),
+                Item("softmax_cross_entropy", 2, "cost straight from the logits, stable for large logits"),
+                Item("softmax_cross_entropy_delta", 2, "output error a - y, matches finite differences"),
+                Item("l2", 2, "L2 cost, its gradient and the weight-decay update"),
+                Item("dropout", 3, "inverted dropout: mask scaling, training and test behaviour, backward"),
+                Item("early_stopping", 2, "best epoch and stopping epoch on validation accuracy"),
+            ),
+            limits=Limits(call_timeout_s=10.0),
+        ),
     ]
 }
 

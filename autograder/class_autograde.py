@@ -508,6 +508,10 @@ def summary_lines(outcomes, max_score, log_path, elapsed, jobs):
                      f"{len(mismatched)} student(s): {', '.join(mismatched)}")
     elif scored:
         lines.append(f"gradebook checked: every autograded student's grades equal the engine's report")
+    if counts[NOT_GRADED]:
+        lines.append(f"{counts[NOT_GRADED]} student(s) with items NOT GRADED (scored 0 until regraded): on a machine "
+                     f"that can grade them (a CUDA GPU for GPU items), run this command again with "
+                     f"--not-graded-only, into the same gradebook")
     if counts[FAILED]:
         lines.append(f"{counts[FAILED]} student(s) failed; see the reasons above and the log, then run again "
                      f"with --student NAME for each")
@@ -516,6 +520,25 @@ def summary_lines(outcomes, max_score, log_path, elapsed, jobs):
 
 
 # ----------------------------------------------------------------------------- the command
+def with_items_not_graded(coursedir, assignment_id, students):
+    """The students whose engine report from their last autograding has an item NOT GRADED, or who have no
+    report yet; a line is printed for each student skipped.
+
+    This is how a class autograded where a GPU was missing is finished on a
+    machine with one: nbgrader autogrades each chosen student again (every
+    item, into the same gradebook), and nobody else is touched.
+    """
+    chosen = []
+    for student in students:
+        report = read_report(coursedir, assignment_id, student)
+        not_graded = [n for n in (report or {}).get("not_graded", []) if isinstance(n, str)]
+        if report is not None and not not_graded:
+            print(f"skipped {student}: no item is NOT GRADED in the last autograded report")
+            continue
+        chosen.append(student)
+    return chosen
+
+
 def staging_folders(root):
     from .nbgrader_hooks import STAGING_PREFIX
     return {name for name in os.listdir(root) if name.startswith(STAGING_PREFIX)}
@@ -535,7 +558,7 @@ def default_log_path(root, assignment_id):
 
 
 def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
-                    student_timeout=DEFAULT_STUDENT_TIMEOUT_S, root="."):
+                    student_timeout=DEFAULT_STUDENT_TIMEOUT_S, root=".", not_graded_only=False):
     """The ``autograde`` command; returns its exit code."""
     from tqdm import tqdm
 
@@ -559,6 +582,11 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
     except CannotStart as exc:
         print(f"cannot autograde: {exc}", file=sys.stderr)
         return 2
+    if not_graded_only:
+        names = with_items_not_graded(app.coursedir, assignment_id, names)
+        if not names:
+            print(f"nothing to autograde: no student of {assignment_id} has an item NOT GRADED")
+            return 0
     jobs = min(jobs or os.cpu_count() or 1, len(names))
     print(f"Autograding {assignment_id} for {len(names)} student(s), {jobs} at a time, through nbgrader "
           f"(log: {log_path})", flush=True)

@@ -171,7 +171,7 @@ def _grade_all_on_slurm(args, batch, extra):
 def _autograde(args):
     from .class_autograde import autograde_class
     return autograde_class(args.assignment, jobs=args.jobs, students=args.student, log_path=args.log,
-                           student_timeout=args.student_timeout)
+                           student_timeout=args.student_timeout, not_graded_only=args.not_graded_only)
 
 
 def _check(args):
@@ -335,8 +335,17 @@ def build_parser():
                     "nbgrader could not autograde the student) and why, then a summary. nbgrader's own log\n"
                     "goes to a file (--log), not the terminal. One student's failure stops nobody else.\n"
                     "At the end each student's grades in the gradebook are checked against the engine's\n"
-                    "report (autograded/<student>/<assignment>/autograder_report.json).",
-        epilog="exit status: 0 every student autograded and the gradebook agrees with the engine;\n"
+                    "report (autograded/<student>/<assignment>/autograder_report.json).\n\n"
+                    "Items NOT GRADED (hw4's GPU items on a machine without a CUDA GPU) are finished on a\n"
+                    "machine that has one, into the same gradebook: run there (or on a copy of the course\n"
+                    "folder, copied back afterwards) with --not-graded-only, or with --student NAME ...;\n"
+                    "those students are autograded again (every item), nobody else is touched.",
+        epilog="examples:\n"
+               "  python -m autograder autograde hw4_gpu --jobs 2\n"
+               "  # on the GPU machine, same course folder (or a copy of it, copied back):\n"
+               "  python -m autograder autograde hw4_gpu --not-graded-only\n"
+               "  python -m autograder autograde hw4_gpu --student alice bob\n\n"
+               "exit status: 0 every student autograded and the gradebook agrees with the engine;\n"
                "1 a student failed (the others are still graded) or the gradebook disagrees;\n"
                "2 nothing could start (not a course folder, unknown assignment, no submissions).")
     p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
@@ -344,6 +353,9 @@ def build_parser():
     p.add_argument("--student", action="extend", nargs="+", metavar="NAME",
                    help="autograde only these students (--student a b, or repeated; default: every student "
                         "with a submission)")
+    p.add_argument("--not-graded-only", action="store_true",
+                   help="autograde only students whose last autograded report has an item NOT GRADED (or who "
+                        "were never autograded); the others are skipped, saying so")
     p.add_argument("--log", metavar="FILE",
                    help="where nbgrader's log goes (default: autograde_<assignment>.log in the course root)")
     p.add_argument("--student-timeout", type=positive_seconds, metavar="SECONDS", default=1800,
