@@ -16,7 +16,8 @@ from conftest import GPU_STAND_IN, REPO, grade_folder
 
 pytestmark = pytest.mark.slow
 SEEDS = {"hw1_activations": [2165668917419200249, *range(1, 8)], "hw2_backprop": [1, 2, 3, 4],
-         "hw3_optimizers": list(range(1, 9)), "hw4_gpu": list(range(1, 9))}
+         "hw3_optimizers": list(range(1, 9)), "hw4_gpu": list(range(1, 9)),
+         "hw5_cross_entropy": list(range(1, 13))}
 
 
 def test_every_assignment_is_swept():
