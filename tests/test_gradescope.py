@@ -394,3 +394,52 @@ def test_run_autograder_writes_results_even_when_python_cannot_start(tmp_path, h
     results, _, _ = run_autograder(root, python="/bin/false")
     validate_results(results)
     assert results["score"] == 0 and "could not be graded" in results["output"]
+
+
+BLOCK_UNPINNED = """
+import importlib.abc, importlib.machinery, sys
+allowed = {ALLOWED}
+class Unpinned(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if path is None and name not in allowed:
+            spec = importlib.machinery.PathFinder.find_spec(name)
+            if spec is not None and "site-packages" in str(spec.origin or spec.submodule_search_locations):
+                raise ImportError(f"{name} is not among the packages setup.sh installs")
+        return None
+sys.meta_path.insert(0, Unpinned())
+import runpy
+sys.argv = ["autograder", *sys.argv[1:]]
+runpy.run_module("autograder", run_name="__main__")
+"""
+
+
+def test_grading_from_the_zip_needs_only_the_pinned_packages(tmp_path, hw1_zip):
+    # setup.sh installs requirements.txt only; an engine import of anything else (matplotlib, nbgrader...)
+    # would fail on Gradescope, so here every import outside the standard library and the pins fails.
+    root = stand_in_root(tmp_path, hw1_zip, {"activations.py": REFERENCE.read_text()})
+    with zipfile.ZipFile(hw1_zip) as z:
+        pins = [line.split("==")[0] for line in z.read("requirements.txt").decode().split()]
+    import_names = {"pytest": ["pytest", "_pytest", "py"]}
+    allowed = {n for p in pins for n in import_names.get(p, [p.replace("-", "_")])} | {"autograder", "mnist_loader"}
+    script = BLOCK_UNPINNED.replace("ALLOWED", ", ".join(repr(n) for n in sorted(allowed)))
+    done = subprocess.run([sys.executable, "-c", script, "grade", "hw1_activations", root / "submission",
+                           "--json", tmp_path / "r.json"], cwd=root / "source", capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["score"] == 14
+
+
+@pytest.mark.slow
+@needs_bwrap
+def test_hw2_learning_is_graded_with_the_mnist_in_the_zip(tmp_path):
+    zip_path = tmp_path / "hw2.zip"
+    assert run_module("hw2_backprop", "--out", zip_path).returncode == 0
+    with zipfile.ZipFile(zip_path) as z:
+        assert [n for n in z.namelist() if n.startswith("data/mnist/")], "no MNIST found on this machine to ship"
+    network = REPO / "solutions" / "hw2_backprop" / "network.py"
+    root = stand_in_root(tmp_path, zip_path, {"network.py": network.read_text()})
+    results, results_file, _ = run_autograder(root, own_proc=False)
+    validate_results(results, assignments.get("hw2_backprop"))
+    learning = next(t for t in results["tests"] if t["name"].startswith("learning:"))
+    assert learning["score"] == learning["max_score"] and "held out" in learning["output"]
+    assert_no_hidden_line(results_file, REPO / "autograder" / "hidden" / "test_hw2_backprop.py")
