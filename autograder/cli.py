@@ -349,7 +349,7 @@ def build_parser():
                "1 a student failed (the others are still graded) or the gradebook disagrees;\n"
                "2 nothing could start (not a course folder, unknown assignment, no submissions).")
     p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
-    p.add_argument("--jobs", type=positive_int, metavar="N", help="students autograded at once (default: number of CPU cores)")
+    p.add_argument("--jobs", type=int, metavar="N", help="students autograded at once (default: number of CPU cores)")
     p.add_argument("--student", action="extend", nargs="+", metavar="NAME",
                    help="autograde only these students (--student a b, or repeated; default: every student "
                         "with a submission)")
@@ -358,7 +358,7 @@ def build_parser():
                         "were never autograded); the others are skipped, saying so")
     p.add_argument("--log", metavar="FILE",
                    help="where nbgrader's log goes (default: autograde_<assignment>.log in the course root)")
-    p.add_argument("--student-timeout", type=positive_seconds, metavar="SECONDS", default=1800,
+    p.add_argument("--student-timeout", type=float, metavar="SECONDS", default=1800,
                    help="a student still being autograded after this long is stopped and reported failed "
                         "(default: 1800)")
     p.set_defaults(func=_autograde)

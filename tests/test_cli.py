@@ -1,6 +1,8 @@
 """The command-line contract of python -m autograder."""
 import json
 
+import pytest
+
 from conftest import run_cli, write_submission
 from mutants_hw1 import REFERENCE
 
@@ -61,3 +63,74 @@ def test_check_strict_exit_code(tmp_path):
     assert run_cli("check", "hw1_activations", "--strict", "--item", "relu").returncode == 3  # the stub
     folder = write_submission(tmp_path, "ref", {"activations.py": REFERENCE.read_text()})
     assert run_cli("check", "hw1_activations", folder, "--strict").returncode == 0
+
+
+def one_line_error(result):
+    """The command refused with exit 1 or 2 and a single stderr line (argparse adds its usage above it)."""
+    assert result.returncode in (1, 2), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    return lines[-1]
+
+
+def test_bad_report_paths_are_refused_before_grading(tmp_path):
+    folder = write_submission(tmp_path, "ref", {"activations.py": REFERENCE.read_text()})
+    line = one_line_error(run_cli("grade", "hw1_activations", folder, "--json", tmp_path / "missing" / "dir" / "r.json"))
+    assert line == f"cannot grade: the folder '{tmp_path / 'missing' / 'dir'}' for the report does not exist"
+    result = run_cli("grade", "hw1_activations", folder, "--json", tmp_path)
+    assert one_line_error(result).startswith(f"cannot grade: '{tmp_path}' is a folder")
+    assert result.stdout == ""  # refused before grading: no table
+
+
+def test_output_folders_that_are_files_are_one_line(tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("not a folder")
+    write_submission(tmp_path / "submitted", "ref", {"activations.py": REFERENCE.read_text()})
+    line = one_line_error(run_cli("grade-all", "hw1_activations", tmp_path / "submitted", "--out", a_file))
+    assert line == f"cannot grade: '{a_file}' is a file, not a folder for the reports"
+    line = one_line_error(run_cli("grade-all", "hw1_activations", tmp_path / "submitted", "--out", a_file / "sub"))
+    assert line.startswith(f"cannot grade: '{a_file}' is a file")
+    assert one_line_error(run_cli("student-repo", a_file)).startswith("cannot export: ")
+    assert one_line_error(run_cli("demo", "--workdir", a_file)).startswith("cannot run the demo: ")
+    assert a_file.read_text() == "not a folder"
+
+
+def test_limits_that_would_grade_nothing_are_refused(tmp_path):
+    folder = write_submission(tmp_path, "ref", {"activations.py": REFERENCE.read_text()})
+    for option in ["--call-timeout", "--time-budget"]:
+        for value in ["-1", "0", "nan", "inf", "soon"]:
+            line = one_line_error(run_cli("grade", "hw1_activations", folder, option, value))
+            assert f"argument {option}:" in line and value in line, line
+            line = one_line_error(run_cli("grade-all", "hw1_activations", tmp_path, option, value))
+            assert f"argument {option}:" in line, line
+    line = one_line_error(run_cli("grade-all", "hw1_activations", tmp_path, "--jobs", "0"))
+    assert "argument --jobs: '0' must be at least 1" in line
+
+
+def test_check_of_an_empty_folder_says_what_to_fix(tmp_path):
+    result = run_cli("check", "hw1_activations", tmp_path)
+    assert result.returncode == 0
+    assert "SKIP" not in result.stdout and "see SKIP above" not in result.stdout
+    assert all(line.startswith("  FIX ") for line in result.stdout.splitlines()[1:-1])
+    assert "fix what the FIX lines above say first" in result.stdout
+
+
+def test_grade_all_has_grades_options_and_its_help_shows_a_regrade():
+    out = run_cli("grade-all", "--help").stdout
+    for option in ["--student", "--item", "--not-graded-only", "--call-timeout", "--time-budget", "--seed",
+                   "--slurm", "--sbatch-options", "--chunk"]:
+        assert option in out
+    assert "grade-all hw4_gpu submitted/ --out grades/hw4 --not-graded-only" in out
+    assert "--student alice bob" in out and "reports/earlier/" in out
+    out = run_cli("autograde", "--help").stdout
+    assert "autograde hw4_gpu --not-graded-only" in out
+
+
+def test_slurm_without_its_module_is_one_line(tmp_path):
+    import importlib.util
+    if importlib.util.find_spec("autograder.slurm") is not None:
+        pytest.skip("autograder.slurm is installed here")
+    write_submission(tmp_path / "submitted", "ref", {"activations.py": REFERENCE.read_text()})
+    line = one_line_error(run_cli("grade-all", "hw1_activations", tmp_path / "submitted", "--out", tmp_path / "o",
+                                  "--slurm"))
+    assert line.startswith("cannot grade on Slurm: this installation has no autograder.slurm module")
