@@ -364,8 +364,9 @@ def grade_with_engine(assignment, folder, source_root, sandbox=True):
         print(done.stdout)
         print(done.stderr, file=sys.stderr)
         if done.returncode != 0:
-            last = (done.stderr.strip().splitlines() or [f"the grader exited with status {done.returncode}"])[-1]
-            return None, last
+            said = done.stderr.strip()
+            said = said[said.find("cannot grade:"):] if "cannot grade:" in said else said[-1500:]
+            return None, said[:1500] or f"the grader exited with status {done.returncode}"
         try:
             return json.loads(Path(report_path).read_text(encoding="utf-8")), None
         except (OSError, ValueError) as exc:

@@ -212,6 +212,17 @@ def test_grading_that_cannot_start_still_writes_results_with_score_0(tmp_path):
     assert "could not be graded" in results["output"] and "tell your instructor" in results["output"]
 
 
+def test_an_engine_that_cannot_grade_gives_score_0_and_its_reason(tmp_path, hw1_zip):
+    root = stand_in_root(tmp_path, hw1_zip, {"activations.py": REFERENCE.read_text()})
+    (root / "source" / "autograder" / "hidden" / "test_hw1_activations.py").unlink()
+    assert gradescope.run_in_gradescope(root) == 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    validate_results(results, HW1)
+    assert results["score"] == 0 and results["extra_data"]["status"] == "could not grade"
+    assert "could not be graded: cannot grade: the hidden suite for hw1_activations is not installed" in results["output"]
+    assert all(t["output"].startswith("not graded: cannot grade:") for t in results["tests"])
+
+
 # ---------------------------------------------------------------- end to end, in a stand-in /autograder
 
 def validate_results(results, assignment=None):
