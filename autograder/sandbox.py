@@ -73,7 +73,10 @@ def sandbox_available():
         else:
             import subprocess
             probe = subprocess.run(
-                [bwrap, *system_mounts(), "--unshare-all", "--die-with-parent", "/bin/true"],
+                # The worker's own mounts: inside a container (or a box with its own /proc) bubblewrap
+                # may start yet fail to mount /proc, and every student would then score 0 for it.
+                [bwrap, *system_mounts(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
+                 "--unshare-all", "--die-with-parent", "/bin/true"],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
             )
             _bwrap_ok = probe.returncode == 0
