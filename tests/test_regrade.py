@@ -153,7 +153,7 @@ def test_nbgrader_regrade_of_gpu_items_on_a_gpu_machine_updates_only_those_stude
 
     gpu_machine = tmp_path / "gpu-machine" / "course"  # the course copied to the GPU machine
     shutil.copytree(course, gpu_machine, symlinks=True)
-    second = run_cli("autograde", "hw4_gpu", "--not-graded-only", "--student", "alice", cwd=gpu_machine,
+    second = run_cli("autograde", "hw4_gpu", "--student", "alice", cwd=gpu_machine,
                      env=GPU_STAND_IN, timeout=900)
     assert second.returncode == 0, second.stdout + second.stderr
     assert gradebook_totals(gpu_machine) == {"alice": 19.0, "bob": 12.0}
