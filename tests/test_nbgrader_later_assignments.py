@@ -1,4 +1,4 @@
-"""Real nbgrader on hw2, hw3 and hw4: release, autograde, export; the gradebook holds the engine's scores.
+"""Real nbgrader on hw2, hw3, hw4 and hw5: release, autograde, export; the gradebook holds the engine's scores.
 
 hw1 has the full end-to-end treatment (tests/test_nbgrader_end_to_end.py); this
 checks that the later assignments' notebooks, grade cells and points work the
@@ -17,6 +17,7 @@ from autograder.release import release, run_nbgrader
 from conftest import REPO, SUBMISSIONS
 from mutants_hw3 import mutant_source
 from mutants_hw4 import mutant_source as hw4_mutant
+from mutants_hw5 import mutant_source as hw5_mutant
 
 pytestmark = pytest.mark.slow
 
@@ -27,8 +28,11 @@ CLASS = {
                        "bob": (mutant_source("adam_decoupled_weight_decay"), None)},
     "hw4_gpu": {"alice": ((REPO / "solutions" / "hw4_gpu" / "gpu_network.py").read_text(), "full"),
                 "bob": (hw4_mutant("bias_gradient_averaged"), None)},
+    "hw5_cross_entropy": {"alice": ((REPO / "solutions" / "hw5_cross_entropy" / "cross_entropy.py").read_text(), 16.0),
+                          "bob": (hw5_mutant("dropout_not_inverted"), None)},
 }
-MODULES = {"hw2_backprop": "network.py", "hw3_optimizers": "optimizers.py", "hw4_gpu": "gpu_network.py"}
+MODULES = {"hw2_backprop": "network.py", "hw3_optimizers": "optimizers.py", "hw4_gpu": "gpu_network.py",
+           "hw5_cross_entropy": "cross_entropy.py"}
 
 
 @pytest.mark.parametrize("assignment_id", sorted(CLASS))
