@@ -270,8 +270,14 @@ def build_parser():
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("grade", help="grade a submission folder with the hidden suite (instructors)",
-                       description="Grade one submission folder. Exit 0 when grading completed, "
-                                   "whatever the score; 1 with a reason when it could not grade.")
+                       description="Grade one submission folder. The table and the JSON report say the "
+                                   "status (graded / items not graded) and, for a score below full, why "
+                                   "(module not found, syntax error at line N, import failed, timed out, "
+                                   "items NOT GRADED). The --json path is checked before grading starts. "
+                                   "Exit 0 when grading completed, whatever the score; 1 with a one-line "
+                                   "reason when it could not grade.",
+                       epilog="example: python -m autograder grade hw1_activations submitted/alice/hw1_activations "
+                              "--json alice.json --call-timeout 20")
     p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
     p.add_argument("folder", help="folder holding the student's module(s)")
     p.add_argument("--json", metavar="FILE", help="write the report as JSON to FILE")
