@@ -134,3 +134,25 @@ def test_slurm_without_its_module_is_one_line(tmp_path):
     line = one_line_error(run_cli("grade-all", "hw1_activations", tmp_path / "submitted", "--out", tmp_path / "o",
                                   "--slurm"))
     assert line.startswith("cannot grade on Slurm: this installation has no autograder.slurm module")
+
+
+def test_slurm_gets_the_chosen_students_and_the_grade_arguments(tmp_path, monkeypatch):
+    """--slurm hands over, as agreed: chosen students, grade-all's arguments, shlex-split sbatch options, chunk."""
+    import sys
+    import types
+
+    from autograder import cli
+    calls = []
+    fake = types.ModuleType("autograder.slurm")
+    fake.grade_all_on_slurm = lambda *args: calls.append(args) or 0
+    monkeypatch.setitem(sys.modules, "autograder.slurm", fake)
+    root = tmp_path / "submitted"
+    for student in ["alice", "bob", "carl"]:
+        write_submission(root, student, {"activations.py": REFERENCE.read_text()})
+    code = cli.main(["grade-all", "hw1_activations", str(root), "--out", str(tmp_path / "o"), "--slurm",
+                     "--student", "carl", "alice", "--seed", "7", "--item", "relu", "--call-timeout", "5",
+                     "--sbatch-options", "--partition=gpu --comment='two words'", "--chunk", "3"])
+    assert code == 0
+    assert calls == [("hw1_activations", str(root), str(tmp_path / "o"), ["carl", "alice"],
+                      ["--seed", "7", "--call-timeout", "5.0", "--item", "relu"],
+                      ["--partition=gpu", "--comment=two words"], 3)]
