@@ -68,9 +68,9 @@ def grade_all_on_slurm(assignment_id, root, out_dir, students, grade_args, sbatc
             return 1
     out_dir, root = Path(out_dir).resolve(), Path(root).resolve()
     chunks = split(students, chunk or DEFAULT_CHUNK)
-    cpus = cpus_per_task(sbatch_options)
-    minutes = time_limit_minutes(assignment, grade_args, len(chunks[0]), cpus)
-    script = job_script(assignment_id, root, out_dir, chunks, grade_args, minutes)
+    at_once = students_at_once(assignment, sbatch_options, grade_args)
+    minutes = time_limit_minutes(assignment, grade_args, len(chunks[0]), at_once)
+    script = job_script(assignment_id, root, out_dir, chunks, grade_args, minutes, one_at_a_time=assignment.limits.gpu)
     where = [f"--chdir={os.getcwd()}", f"--output={out_dir / '.slurm'}/%A/task%a.log"]
     try:
         job_id = submit(script, [*where, *sbatch_options])
@@ -79,7 +79,7 @@ def grade_all_on_slurm(assignment_id, root, out_dir, students, grade_args, sbatc
         return 1
     staging = out_dir / ".slurm" / job_id
     print(f"Slurm job {job_id}: {len(students)} students in {len(chunks)} array tasks of up to {len(chunks[0])} "
-          f"({cpus} at a time in each task, {minutes} min per task unless --time says otherwise); "
+          f"({at_once} at a time in each task, {minutes} min per task unless --time says otherwise); "
           f"logs and fresh reports in {staging}")
     try:
         try:
@@ -141,6 +141,14 @@ def cpus_per_task(sbatch_options):
     return 1
 
 
+def students_at_once(assignment, sbatch_options, grade_args):
+    """How many students one task grades at a time: --jobs when given, else one for an assignment timed on
+    a GPU (students sharing a GPU would slow each other's timed epochs), else one per CPU of the task."""
+    if "--jobs" in grade_args:
+        return int(grade_args[grade_args.index("--jobs") + 1])
+    return 1 if assignment.limits.gpu else cpus_per_task(sbatch_options)
+
+
 def time_limit_minutes(assignment, grade_args, chunk_size, cpus):
     """A time limit for one task: its students, ``cpus`` at a time, each within the assignment's time budget.
 
@@ -153,8 +161,13 @@ def time_limit_minutes(assignment, grade_args, chunk_size, cpus):
     return math.ceil((rounds * (budget + STUDENT_MARGIN_S) + TASK_MARGIN_S) / 60)
 
 
-def job_script(assignment_id, root, out_dir, chunks, grade_args, minutes):
-    """The batch script of the array: task k runs grade-all for chunk k into OUT/.slurm/<job>/task<k>."""
+def job_script(assignment_id, root, out_dir, chunks, grade_args, minutes, one_at_a_time=False):
+    """The batch script of the array: task k runs grade-all for chunk k into OUT/.slurm/<job>/task<k>.
+
+    Each task grades as many students at once as it has CPUs, or one at a time
+    (``one_at_a_time``); a ``--jobs`` in ``grade_args`` comes later and wins.
+    """
+    jobs = "1" if one_at_a_time else '"${SLURM_CPUS_PER_TASK:-1}"'
     q = shlex.quote
     cases = "\n".join(f"  {k}) students=({' '.join(q('--student=' + s) for s in chunk)}) ;;"
                       for k, chunk in enumerate(chunks))
@@ -172,7 +185,7 @@ case "$SLURM_ARRAY_TASK_ID" in
   *) echo "no students for array task $SLURM_ARRAY_TASK_ID" >&2; exit 2 ;;
 esac
 exec {q(sys.executable)} -m autograder grade-all {q(assignment_id)} {q(str(root))} "${{students[@]}}" \\
-  --out {staging}/task"$SLURM_ARRAY_TASK_ID" --jobs "${{SLURM_CPUS_PER_TASK:-1}}" {grade}
+  --out {staging}/task"$SLURM_ARRAY_TASK_ID" --jobs {jobs} {grade}
 """
 
 

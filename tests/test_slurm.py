@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -61,6 +62,15 @@ def test_time_limit_grows_with_the_chunk_and_the_time_budget():
     assert slurm.time_limit_minutes(hw1, [], 10, 1) > 9 * one // 2
     assert slurm.time_limit_minutes(hw1, [], 10, 10) == one
     assert slurm.time_limit_minutes(hw1, ["--time-budget", "1000"], 1, 1) > one
+
+
+def test_students_at_once_one_per_cpu_but_one_per_gpu_task():
+    hw1, hw4 = assignments.get(ASSIGNMENT), assignments.get("hw4_gpu")
+    assert slurm.students_at_once(hw1, ["-c", "4"], []) == 4
+    assert slurm.students_at_once(hw4, ["--gres=gpu:1", "-c", "8"], []) == 1  # the CPUs serve the NumPy baseline
+    assert slurm.students_at_once(hw4, ["-c", "8"], ["--seed", "1", "--jobs", "2"]) == 2
+    gpu_script = slurm.job_script("hw4_gpu", Path("/r"), Path("/o"), [["a"]], [], 60, one_at_a_time=True)
+    assert gpu_script.rstrip().endswith("--jobs 1")
 
 
 def test_job_script_runs_grade_all_for_its_chunk_with_the_same_python(tmp_path):
