@@ -156,6 +156,8 @@ def _grade_all_on_slurm(args, batch, extra):
             items = sorted({n for wanted in plan.values() for n in wanted},
                            key=[i.name for i in assignments.get(args.assignment).items].index)
     grade_args = [*extra, *[a for name in items for a in ("--item", name)]]
+    if args.jobs is not None:  # students graded at once inside each array task
+        grade_args += ["--jobs", str(args.jobs)]
     if not students:
         print("nothing to grade")
         return batch.write_summary(args.assignment, args.out)

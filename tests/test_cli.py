@@ -151,8 +151,8 @@ def test_slurm_gets_the_chosen_students_and_the_grade_arguments(tmp_path, monkey
         write_submission(root, student, {"activations.py": REFERENCE.read_text()})
     code = cli.main(["grade-all", "hw1_activations", str(root), "--out", str(tmp_path / "o"), "--slurm",
                      "--student", "carl", "alice", "--seed", "7", "--item", "relu", "--call-timeout", "5",
-                     "--sbatch-options", "--partition=gpu --comment='two words'", "--chunk", "3"])
+                     "--sbatch-options", "--partition=gpu --comment='two words'", "--chunk", "3", "--jobs", "2"])
     assert code == 0
     assert calls == [("hw1_activations", str(root), str(tmp_path / "o"), ["carl", "alice"],
-                      ["--seed", "7", "--call-timeout", "5.0", "--item", "relu"],
+                      ["--seed", "7", "--call-timeout", "5.0", "--item", "relu", "--jobs", "2"],
                       ["--partition=gpu", "--comment=two words"], 3)]
