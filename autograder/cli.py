@@ -226,7 +226,7 @@ def _student_repo(args):
         print(f"cannot export: {problem}", file=sys.stderr)
         return 1
     try:
-        files = export(REPO, Path(args.dest))
+        files = export(REPO, Path(args.dest), git=args.git)
     except ExportError as exc:
         print(f"cannot export: {exc}", file=sys.stderr)
         return 1
@@ -393,13 +393,21 @@ def build_parser():
 
     p = sub.add_parser("student-repo", help="export the repository students receive (instructors)",
                        description="Copy the tracked files students need into DEST, leaving out solutions/, "
-                                   "autograder/hidden/, tests/, benchmarks/ and .ci/, then check that no "
-                                   "solution line made it through.")
+                                   "autograder/hidden/, tests/, benchmarks/ and .ci/, write a README for "
+                                   "students in place of this one, then check that no solution line made it "
+                                   "through.")
     p.add_argument("dest", help="a new, empty folder")
+    p.add_argument("--git", action="store_true",
+                   help="also make DEST a git repository with one commit (e.g. a GitHub Classroom template)")
     p.set_defaults(func=_student_repo)
 
     p = sub.add_parser("list", help="list assignments and their graded items")
     p.set_defaults(func=_list)
+
+    # Where grades go next; each module adds its own command (they import only the standard library here).
+    from . import canvas, gradescope
+    gradescope.add_command(sub)
+    canvas.add_command(sub)
     return parser
 
 

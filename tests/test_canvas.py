@@ -61,7 +61,7 @@ GRADES = {
 
 
 def run(*args):
-    done = subprocess.run([sys.executable, "-m", "autograder.canvas", *map(str, args)], cwd=REPO,
+    done = subprocess.run([sys.executable, "-m", "autograder", "canvas", *map(str, args)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
     assert "Traceback" not in done.stderr, done.stderr
     return done

@@ -38,7 +38,7 @@ FORMATS = {"text", "html", "simple_format", "md", "ansi"}
 
 
 def run_module(*args):
-    return subprocess.run([sys.executable, "-m", "autograder.gradescope", *map(str, args)], cwd=REPO,
+    return subprocess.run([sys.executable, "-m", "autograder", "gradescope", *map(str, args)], cwd=REPO,
                           capture_output=True, text=True, timeout=120)
 
 

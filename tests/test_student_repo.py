@@ -160,3 +160,13 @@ def test_export_with_git_commits_everything_once(tmp_path, monkeypatch, configur
     assert committed == on_disk == set(files)
     assert git_in(dest, "status", "--porcelain", home=home) == ""
     assert git_in(dest, "branch", "--show-current", home=home).strip() == "main"
+
+
+def test_student_repo_git_from_the_command_line_is_a_template_repository(tmp_path):
+    dest = tmp_path / "classroom"
+    result = run_cli("student-repo", dest, "--git")
+    assert result.returncode == 0, result.stderr
+    log = subprocess.run(["git", "-C", str(dest), "log", "--oneline"], capture_output=True, text=True, check=True)
+    assert len(log.stdout.strip().splitlines()) == 1
+    assert not (dest / "solutions").exists() and (dest / "README.md").is_file()
+    assert subprocess.run(["git", "-C", str(dest), "status", "--porcelain"], capture_output=True, text=True).stdout == ""
