@@ -53,7 +53,8 @@ class ClusterError(RuntimeError):
 
 
 class SlurmCluster:
-    """One controller and one compute node (this machine, 2 CPUs) with a partition ``debug``."""
+    """One controller and one compute node (this machine, 2 CPUs) with partitions ``debug`` (default) and
+    ``gpu`` (the node declares one GPU; see gres.conf below)."""
 
     def __init__(self, folder, cpus=2, min_job_age_s=600):
         self.folder = Path(folder).resolve()
@@ -108,9 +109,15 @@ MinJobAge={self.min_job_age_s}
 InactiveLimit=0
 KillWait=5
 SlurmdTimeout=60
-NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={_memory_mib()} State=UNKNOWN
+GresTypes=gpu
+NodeName={self.node} NodeAddr=127.0.0.1 CPUs={self.cpus} RealMemory={_memory_mib()} Gres=gpu:1 State=UNKNOWN
 PartitionName=debug Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
+PartitionName=gpu Nodes={self.node} MaxTime=INFINITE State=UP
 """)
+        # A GPU partition as universities have one, so that "--partition=gpu --gres=gpu:1" is scheduled as there:
+        # the node declares one GPU. It is /dev/null, not a GPU: a task gets it (and CUDA_VISIBLE_DEVICES) but
+        # CuPy finds no device, so GPU items stay NOT GRADED, as on any machine without one.
+        (self.folder / "etc" / "gres.conf").write_text(f"NodeName={self.node} Name=gpu File=/dev/null\n")
         # No cgroup plugin is configured; the file only keeps slurmd from looking for /etc/slurm/cgroup.conf.
         (self.folder / "etc" / "cgroup.conf").write_text("CgroupPlugin=autodetect\nIgnoreSystemd=yes\n")
 
@@ -167,7 +174,7 @@ PartitionName=debug Nodes={self.node} Default=YES MaxTime=INFINITE State=UP
         state = ""
         while time.monotonic() < deadline:
             result = self.run("sinfo", "-h", "-N", "-o", "%T", check=False)
-            state = result.stdout.strip()
+            state = " ".join(sorted(set(result.stdout.split())))  # the node once per partition
             if state == "idle":
                 return
             if state.startswith(("drain", "down")):

@@ -244,3 +244,26 @@ def test_ctrl_c_cancels_the_job_and_says_so(cluster, tmp_path):
     while cluster.jobs() and time.monotonic() < deadline:
         time.sleep(0.5)
     assert cluster.jobs() == []
+
+
+@pytest.mark.slow
+def test_hw4_on_the_gpu_partition_one_student_at_a_time(cluster, tmp_path):
+    """--partition=gpu --gres=gpu:1 as for a real GPU partition. The test node's "GPU" is /dev/null, so the GPU
+    items are NOT GRADED there, exactly as in a local run on a machine without a GPU."""
+    root = tmp_path / "submitted"
+    write_submission(root, "alice", {"gpu_network.py": (REPO / "solutions" / "hw4_gpu" / "gpu_network.py").read_text()})
+    write_submission(root, "bob", {"gpu_network.py": (REPO / "assignments" / "hw4_gpu" / "gpu_network.py").read_text()})
+    no_stand_in = {"AUTOGRADER_CUPY_STAND_IN": ""}
+    local = run_cli("grade-all", "hw4_gpu", root, "--out", tmp_path / "local", "--seed", "7", env=no_stand_in)
+    assert local.returncode == 0, local.stderr
+    result = run_cli("grade-all", "hw4_gpu", root, "--out", tmp_path / "slurm", "--seed", "7", "--slurm",
+                     "--sbatch-options", "--partition=gpu --gres=gpu:1 --cpus-per-task=2",
+                     env={**_slurm_env(cluster), **no_stand_in}, timeout=600)
+    assert result.returncode == 0, result.stderr
+    rows = read_rows(tmp_path / "slurm")
+    assert rows == read_rows(tmp_path / "local")
+    assert rows["alice"]["status"] == "items not graded" and float(rows["alice"]["score"]) == 12
+    assert rows["alice"]["not_graded"] == "gpu_correctness no_host_transfers gpu_speedup"
+    assert "(1 at a time in each task" in result.stdout
+    job = result.stdout.split("Slurm job ", 1)[1].split(":")[0]
+    assert (tmp_path / "slurm" / ".slurm" / job / "job.sh").read_text().rstrip().endswith("--jobs 1 --seed 7")
