@@ -12,11 +12,15 @@ Rules every optimizer follows (as torch.optim does):
   caller's arrays change; never rebind them to new arrays.
 - State (momentum buffers, running averages, step counts) is kept per parameter array and
   persists across steps; ``self.state[i]`` is a dict for ``params[i]``.
-- ``weight_decay`` is L2 regularisation added to the gradient, g <- g + weight_decay * p, before
-  anything else (not decoupled as in AdamW).
+- ``weight_decay`` is L2 regularisation added to the gradient before anything else (not
+  decoupled as in AdamW).
 - Invalid arguments raise ValueError in the constructor, as torch does.
+- ``step`` returns nothing; the gradients it is given are the caller's and must not change.
 
-Each class documents its update rule; t counts steps from 1. Check your work with
+The update rules themselves are in lecture 03, section 3 ("Optimizers side by side"), written
+as torch.optim computes them (its documentation gives the same algorithms). Each class below says
+what it must do, not how: its arguments and defaults, what it keeps between steps, and the
+conventions where implementations commonly differ. Check your work with
 ``python -m autograder check hw3_optimizers``.
 """
 import numpy as np
@@ -45,14 +49,13 @@ class Optimizer:
 
 
 class SGD(Optimizer):
-    """Stochastic gradient descent, optionally with momentum (torch.optim.SGD).
+    """Stochastic gradient descent, optionally with momentum and Nesterov momentum (torch.optim.SGD).
 
-        g = grad + weight_decay * p
-        if momentum != 0:
-            b = g                                         on the first step
-            b = momentum * b + (1 - dampening) * g        afterwards
-            g = g + momentum * b   if nesterov   else   g = b
-        p -= lr * g
+    Behaves as torch.optim.SGD with the same arguments and defaults. With momentum == 0 nothing is
+    kept between steps. With momentum != 0 each parameter keeps one momentum buffer (its shape),
+    which does not exist before the first step: torch starts it from the first step's gradient
+    itself, undampened, not from zeros; dampening applies from the second step on. Nesterov changes
+    only the direction used for the step, not how the buffer is updated.
 
     ValueError: lr < 0, momentum < 0, weight_decay < 0, or nesterov without
     momentum > 0 and dampening == 0.
@@ -76,10 +79,10 @@ class SGD(Optimizer):
 class Adagrad(Optimizer):
     """Adagrad (torch.optim.Adagrad).
 
-        g = grad + weight_decay * p
-        clr = lr / (1 + (t - 1) * lr_decay)
-        s += g * g                       (s starts at initial_accumulator_value)
-        p -= clr * g / (sqrt(s) + eps)
+    Behaves as torch.optim.Adagrad with the same arguments and defaults. Each parameter keeps its
+    own step count and a sum of squared gradients (its shape), which starts at
+    initial_accumulator_value, not at zero, when that is given. lr_decay shrinks the learning rate
+    with the step count (no decay on the first step); eps is added after the square root.
 
     ValueError: lr, lr_decay, weight_decay, initial_accumulator_value or eps < 0.
     """
@@ -101,18 +104,11 @@ class Adagrad(Optimizer):
 class RMSprop(Optimizer):
     """RMSprop (torch.optim.RMSprop).
 
-        g = grad + weight_decay * p
-        v = alpha * v + (1 - alpha) * g * g                       (v starts at 0)
-        if centered:
-            m = alpha * m + (1 - alpha) * g                       (m starts at 0)
-            avg = sqrt(v - m * m) + eps
-        else:
-            avg = sqrt(v) + eps
-        if momentum > 0:
-            b = momentum * b + g / avg                            (b starts at 0)
-            p -= lr * b
-        else:
-            p -= lr * g / avg
+    Behaves as torch.optim.RMSprop with the same arguments and defaults. Each parameter keeps a
+    running average of squared gradients; with centered=True also a running average of gradients
+    (the denominator then uses the estimated variance instead of the raw second moment); with
+    momentum > 0 also a momentum buffer of already-scaled steps. All of them start at zero, there is
+    no bias correction, and eps is added after the square root.
 
     ValueError: lr, eps, momentum, weight_decay or alpha < 0.
     """
@@ -135,11 +131,11 @@ class RMSprop(Optimizer):
 class Adam(Optimizer):
     """Adam (torch.optim.Adam), with L2 weight decay added to the gradient.
 
-        g = grad + weight_decay * p
-        m = beta1 * m + (1 - beta1) * g                 (m, v start at 0)
-        v = beta2 * v + (1 - beta2) * g * g
-        if amsgrad: v_max = max(v_max, v), and v_max replaces v below   (v_max starts at 0)
-        p -= (lr / (1 - beta1**t)) * m / (sqrt(v) / sqrt(1 - beta2**t) + eps)
+    Behaves as torch.optim.Adam with the same arguments and defaults. Each parameter keeps its own
+    step count and running averages of gradients and of squared gradients, both starting at zero and
+    bias-corrected by the step count; with amsgrad=True also the elementwise maximum of the second
+    moment seen so far, which the denominator then uses. Where eps goes matters to 1e-10: as in
+    torch, it is added to the bias-corrected square root, not inside it.
 
     ValueError: lr < 0, eps < 0, weight_decay < 0, or a beta outside [0, 1).
     """
