@@ -283,6 +283,8 @@ def wait(job_id, staging, chunks):
                         states.update({k: "CANCELLED" for k in range(len(chunks)) if k not in latest})
                     break
                 bar.set_postfix_str(_progress_note(states, len(chunks)), refresh=True)
+            else:
+                bar.set_postfix_str("squeue gave no answer; asking again", refresh=True)
             time.sleep(POLL_S)
         bar.update(len(graded_students(staging, chunks)) - bar.n)
     return states

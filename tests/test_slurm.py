@@ -267,3 +267,23 @@ def test_hw4_on_the_gpu_partition_one_student_at_a_time(cluster, tmp_path):
     assert "(1 at a time in each task" in result.stdout
     job = result.stdout.split("Slurm job ", 1)[1].split(":")[0]
     assert (tmp_path / "slurm" / ".slurm" / job / "job.sh").read_text().rstrip().endswith("--jobs 1 --seed 7")
+
+
+@pytest.mark.slow
+def test_a_task_cancelled_midway_keeps_the_students_it_finished(cluster, local_rows, tmp_path):
+    root = tmp_path / "submitted"
+    write_submission(root, "alice", {"activations.py": REFERENCE.read_text()})
+    write_submission(root, "zoe", {"activations.py": "import time\ntime.sleep(60)\n"})  # still importing when cut
+    out = tmp_path / "grades"
+    process = _start_slurm_run(cluster, root, out, "--chunk", "2")
+    job = _first_job(cluster, process)
+    deadline = time.monotonic() + 120
+    while not list(out.glob(f".slurm/{job}/task0/.grading-*/alice.json")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    cluster.run("scancel", f"{job}_0")  # alice is graded, zoe is being graded: the task never merges its own
+    stdout, stderr = process.communicate(timeout=300)
+    assert process.returncode == 1, stderr
+    rows = read_rows(out)
+    assert rows["alice"] == local_rows["alice"]
+    assert rows["zoe"]["status"] == "could not grade"
+    assert f"Slurm array task 0 of job {job} ended CANCELLED" in rows["zoe"]["why"]
