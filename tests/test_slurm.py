@@ -169,14 +169,15 @@ def test_cluster_gives_the_rows_of_a_local_run(graded_on_slurm, local_rows):
 
 
 @pytest.mark.slow
-def test_regrading_one_student_on_the_cluster_keeps_the_others(cluster, graded_on_slurm, local_rows):
+def test_regrading_one_student_and_item_on_the_cluster_keeps_the_others(cluster, graded_on_slurm, local_rows):
     root, out, _ = graded_on_slurm
     before = read_rows(out)
     (root / "carol" / "activations.py").write_text(REFERENCE.read_text())  # carol fixed her sign
-    result = run_slurm(cluster, root, out, "--student", "carol")
+    result = run_slurm(cluster, root, out, "--student", "carol", "--item", "sigmoid_prime")
     assert result.returncode == 0, result.stderr
     rows = read_rows(out)
     assert float(rows["carol"]["score"]) == 14 and rows["carol"]["status"] == "graded"
+    assert json.loads((out / "reports" / "carol.json").read_text())["regraded_items"] == ["sigmoid_prime"]
     assert {s: r for s, r in rows.items() if s != "carol"} == {s: r for s, r in before.items() if s != "carol"}
     earlier = list((out / "reports" / "earlier").glob("carol.*.json"))
     assert len(earlier) == 1 and json.loads(earlier[0].read_text())["score"] == 12
