@@ -90,7 +90,7 @@ def first_heading(text, fallback):
 
 def course_title(course):
     readme = course / "README.md"
-    return first_heading(readme.read_text(), "Course") if readme.is_file() else "Course"
+    return first_heading(readme.read_text(encoding="utf-8"), "Course") if readme.is_file() else "Course"
 
 
 # ---------------------------------------------------------------- notebooks
@@ -190,8 +190,10 @@ def add_navigation(page_html, page, pages):
     return re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + "\n" + nav, page_html, count=1)
 
 
-def link_pages(page_html, page, pages, course):
-    """A link to another page's source (lecture notebook, glossary) points to its HTML page instead."""
+def link_pages(page_html, page, pages, warn):
+    """A link to another page's source (lecture notebook, glossary) points to its HTML page instead.
+
+    A link to a notebook or markdown file that is not on the site is left as it is, with a warning."""
     targets = {p.source.resolve(): p.target for p in pages}
     here = posixpath.dirname(page.target) or "."
 
@@ -199,6 +201,7 @@ def link_pages(page_html, page, pages, course):
         href, fragment = match.group(2), match.group(3) or ""
         target = targets.get((page.source.parent / href).resolve())
         if target is None:
+            warn(f"{page.target}: the link to {href} leads to no page of the site")
             return match.group(0)
         return f'{match.group(1)}"{posixpath.relpath(target, here)}{fragment}"'
 
@@ -218,13 +221,13 @@ def prepare_out(out):
     (out / MARKER).write_text("made by course_site.py; rebuilding replaces this folder\n")
 
 
-def build(course, out, execute_lectures=True, timeout=600, log=print):
+def build(course, out, execute_lectures=True, timeout=600, log=print, warn=print):
     course, out = Path(course).resolve(), Path(out).resolve()
     if out == course or out in course.parents:
         raise SiteError(f"--out {out} would replace the course itself; choose a folder of its own")
     pages = find_pages(course)
     for page in pages:
-        page.title = (first_heading(page.source.read_text(), page.source.stem) if page.kind == "glossary"
+        page.title = (first_heading(page.source.read_text(encoding="utf-8"), page.source.stem) if page.kind == "glossary"
                       else first_heading(notebook_markdown(read_notebook(page.source)), page.source.stem))
     prepare_out(out)
     from nbconvert import HTMLExporter
@@ -232,14 +235,14 @@ def build(course, out, execute_lectures=True, timeout=600, log=print):
     for number, page in enumerate(pages, start=1):
         start = time.monotonic()
         if page.kind == "glossary":
-            text, done = plain_page(page.title, markdown_html(page.source.read_text())), "markdown"
+            text, done = plain_page(page.title, markdown_html(page.source.read_text(encoding="utf-8"))), "markdown"
         else:
             nb = read_notebook(page.source)
             run = execute_lectures and page.kind == "lecture"
             if run:
                 execute(nb, page.source, course, timeout)
             text, done = notebook_html(exporter, nb, page.title), "executed" if run else "as stored"
-        text = link_pages(add_navigation(text, page, pages), page, pages, course)
+        text = link_pages(add_navigation(text, page, pages), page, pages, warn)
         target = out / page.target
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
@@ -275,7 +278,8 @@ def main(argv=None):
     start = time.monotonic()
     try:
         pages = build(args.course, out, execute_lectures=not args.skip_execution, timeout=args.timeout,
-                      log=lambda line: print(line, flush=True))
+                      log=lambda line: print(line, flush=True),
+                      warn=lambda line: print(f"course_site: warning: {line}", file=sys.stderr, flush=True))
     except SiteError as exc:
         print(f"course_site: error: {exc}", file=sys.stderr)
         return 1

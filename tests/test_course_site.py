@@ -44,12 +44,21 @@ def course_copy(tmp_path, glossary=None):
     return course
 
 
+def course_sources():
+    """The lectures and released assignment notebooks of the repository, and whether it has a glossary."""
+    lectures = sorted((REPO / "lectures").glob("*.ipynb"))
+    assignments = [p for p in sorted((REPO / "assignments").glob("*/*.ipynb")) if p.stem == p.parent.name]
+    return lectures, assignments, (REPO / "docs" / "glossary.md").exists()
+
+
 @pytest.fixture(scope="module")
 def executed_site(tmp_path_factory):
+    """(site folder, the builder's output, the sources as they were when the build started)."""
     out = tmp_path_factory.mktemp("executed") / "site"
+    sources = course_sources()
     result = build_site(out)
     assert result.returncode == 0, result.stderr
-    return out, result.stdout
+    return out, result.stdout, sources
 
 
 # ---------------------------------------------------------------- a browser on the DevTools protocol
@@ -157,7 +166,7 @@ def browser():
 @pytest.fixture(scope="module")
 def crawled(executed_site, browser):
     """{page path: facts} for every page reached from index.html by following links in the browser."""
-    out, _ = executed_site
+    out, _, _ = executed_site
     facts, queue = {}, [out / "index.html"]
     while queue:
         page = queue.pop()
@@ -180,10 +189,8 @@ def local_target(url):
 # ---------------------------------------------------------------- the executed site
 
 def test_a_progress_line_per_page_and_every_lecture_executed(executed_site):
-    out, stdout = executed_site
-    lectures = sorted((REPO / "lectures").glob("*.ipynb"))
-    assignments = [p for p in sorted((REPO / "assignments").glob("*/*.ipynb")) if p.stem == p.parent.name]
-    pages = len(lectures) + len(assignments) + (REPO / "docs" / "glossary.md").exists() + 1
+    out, stdout, (lectures, assignments, glossary) = executed_site
+    pages = len(lectures) + len(assignments) + glossary + 1
     progress = [line for line in stdout.splitlines() if line.startswith("[")]
     assert len(progress) == pages and progress[-1] == f"[{pages}/{pages}] index.html", stdout
     for lecture in lectures:
@@ -194,10 +201,10 @@ def test_a_progress_line_per_page_and_every_lecture_executed(executed_site):
 
 
 @needs_chromium
-def test_every_page_loads_in_the_browser_and_every_link_resolves(executed_site, crawled):
-    out, _ = executed_site
-    site_pages = set(out.rglob("*.html"))
-    assert set(crawled) == site_pages  # every page is reachable from the index, and loads
+def test_every_page_loads_in_the_browser_and_every_link_resolves(executed_site, crawled, browser):
+    out, _, _ = executed_site
+    assert set(crawled) == set(out.rglob("*.html"))  # every page is reachable from the index, and loads
+    anchors = {}  # page -> fragments that links expect it to have
     for page, facts in crawled.items():
         assert facts["title"], page
         for link in facts["links"]:
@@ -205,17 +212,23 @@ def test_every_page_loads_in_the_browser_and_every_link_resolves(executed_site, 
             if target is None:
                 continue  # a web link
             assert target.exists(), f"{page.relative_to(out)} links to a missing {link}"
-            fragment = urllib.parse.unquote(urllib.parse.urlparse(link).fragment)
-            if fragment and target in crawled:
-                assert fragment in crawled[target]["ids"], f"{page.relative_to(out)}: no anchor for {link}"
+            fragment = urllib.parse.urlparse(link).fragment
+            if fragment:
+                anchors.setdefault(target, set()).add(fragment)
+    # Chromium itself finds each anchor: after location.hash is set, :target is the element it scrolled to.
+    for page, fragments in anchors.items():
+        browser.open(page.as_uri())
+        missing = [f for f in sorted(fragments)
+                   if not browser.evaluate(f"location.hash = {json.dumps(f)}; document.querySelector(':target') !== null")]
+        assert not missing, f"{page.relative_to(out)} has no element for #{missing[0]}"
 
 
 @needs_chromium
 def test_every_lecture_shows_its_figures_as_images_the_browser_drew(executed_site, crawled):
-    out, _ = executed_site
-    lectures = [page for page in crawled if page.parent == out / "lectures"]
-    assert len(lectures) == len(list((REPO / "lectures").glob("*.ipynb")))
-    for page in lectures:
+    out, _, (lectures, _, _) = executed_site
+    pages = [page for page in crawled if page.parent == out / "lectures"]
+    assert sorted(p.stem for p in pages) == [p.stem for p in lectures]
+    for page in pages:
         images = crawled[page]["images"]
         assert images, f"{page.name} shows no figure"
         broken = [img for img in images if not (img["complete"] and img["naturalWidth"] > 0 and img["shownWidth"] > 0)]
@@ -228,7 +241,7 @@ def test_a_screenshot_of_a_figure_is_not_blank(executed_site, browser):
     import io
 
     import matplotlib.image
-    out, _ = executed_site
+    out, _, _ = executed_site
     browser.open((out / "lectures" / "01_sigmoid_neurons_and_activations.html").as_uri())
     box = browser.evaluate("(() => { const img = document.images[0]; img.scrollIntoView(); "
                            "const r = img.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; })()")
@@ -278,7 +291,7 @@ def solution_lines_in(site):
 
 
 def test_no_solution_line_reaches_the_site(executed_site):
-    out, _ = executed_site
+    out, _, _ = executed_site
     assert solution_lines_in(out) == []
 
 
@@ -301,7 +314,7 @@ GLOSSARY = """# Glossary
 |---|---|
 | **epoch** | one pass over the training data; see [lecture 2](../lectures/02_backpropagation_and_minibatches.ipynb#2.-Mini-batches) |
 
-The sigmoid is $\\sigma(z) = 1 / (1 + e^{-z})$.
+The sigmoid is $\\sigma(z) = 1 / (1 + e^{-z})$. See also [the notes](notes.md), which are not on the site.
 """
 
 
@@ -311,6 +324,7 @@ def test_as_stored_with_a_glossary(tmp_path):
     result = build_site(out, "--skip-execution", course=course)
     assert result.returncode == 0, result.stderr
     assert "glossary.html  (markdown," in result.stdout and "(executed," not in result.stdout
+    assert "course_site: warning: glossary.html: the link to notes.md leads to no page of the site" in result.stderr
     glossary = (out / "glossary.html").read_text()
     assert "<table>" in glossary and "<strong>epoch</strong>" in glossary
     # The link to the lecture's notebook now leads to its page on the site.
