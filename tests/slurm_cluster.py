@@ -58,7 +58,7 @@ class SlurmCluster:
 
     def __init__(self, folder, cpus=2, min_job_age_s=600):
         self.folder = Path(folder).resolve()
-        self.cpus = cpus
+        self.cpus = min(cpus, os.cpu_count() or 1)  # slurmd drains a node configured with more CPUs than it has
         self.min_job_age_s = min_job_age_s  # how long squeue still shows a finished job
         self.node = socket.gethostname().split(".")[0]
         self.conf = self.folder / "etc" / "slurm.conf"

@@ -141,7 +141,8 @@ def run_slurm(cluster, root, out, *extra, timeout=600):
 
 
 def _slurm_env(cluster):
-    return {"SLURM_CONF": cluster.env["SLURM_CONF"], "PATH": cluster.env["PATH"]}
+    return {"SLURM_CONF": cluster.env["SLURM_CONF"],
+            "PATH": os.pathsep.join([os.path.dirname(sys.executable), cluster.env["PATH"]])}
 
 
 @pytest.fixture(scope="module")
@@ -218,7 +219,7 @@ def test_a_cancelled_task_costs_only_its_students(cluster, local_rows, tmp_path)
     out = tmp_path / "grades"
     process = _start_slurm_run(cluster, root, out, "--chunk", "2")
     job = _first_job(cluster, process)
-    # Two CPUs: tasks 0 and 1 start first, so task 2 (frank) is still waiting when it is cancelled.
+    # Tasks 0 and 1 start first (on two CPUs; on one, task 1 waits too), so task 2 (frank) is still waiting.
     cluster.run("scancel", f"{job}_2")
     stdout, stderr = process.communicate(timeout=600)
     assert process.returncode == 1, stderr
