@@ -23,6 +23,17 @@ class StudentError(Exception):
     """The student's code failed; the message is shown to the student as is."""
 
 
+class MissingNameError(StudentError):
+    """The submission has no function, class, method or attribute called ``name`` (the one asked for).
+
+    The message is the one any failed call gives (``relu(...) raised AttributeError: module ...
+    has no attribute 'relu'``); the type lets a check say "write it" without reading that text."""
+
+    def __init__(self, message, name):
+        super().__init__(message)
+        self.name = name
+
+
 class Worker:
     """One running worker process over a scratch copy of a submission."""
 
@@ -53,19 +64,23 @@ class Worker:
         self._buffer = b""
         self.dead_reason = None
         self.timed_out = False  # a call ran past its limit: retrying would cost as much again
+        try:
+            self._start()
+        except StudentError:
+            self.close()  # nobody else holds this worker: its process, cgroup and scratch folder go now
+            raise
+
+    def _start(self):
+        """Hand the worker its log key and wait until it has imported the submission."""
         self._send((self._log_key.hex() + "\n").encode("ascii"), "starting")
         reply = self._receive("importing the submission")
         try:
             check_reply(reply)
         except wire.WireError as exc:
-            self.close()
-            self.dead_reason = f"the worker sent a malformed answer while importing the submission ({exc})"
-            raise StudentError(self.dead_reason) from None
+            raise self.stop(f"the worker sent a malformed answer while importing the submission ({exc})") from None
         if not reply.get("ok"):
-            self.close()
             where = f" ({reply['where']})" if reply.get("where") else ""
-            self.dead_reason = f"importing your module failed: {reply.get('error', '?')}{where}"
-            raise StudentError(self.dead_reason)
+            raise self.stop(f"importing your module failed: {reply.get('error', '?')}{where}")
 
     # -- low level -------------------------------------------------------
     def _kill(self):
@@ -81,8 +96,9 @@ class Worker:
             pass
 
     def stop(self, reason, timed_out=False):
-        """End the worker for good; every later request fails with ``reason``. Returns the StudentError
-        to raise. ``timed_out``: a call ran past its limit (retrying would cost as much again)."""
+        """The one way a worker fails: end it for good (every later request fails with ``reason``) and
+        return the StudentError to raise. ``timed_out``: a call ran past its limit (retrying would cost
+        as much again)."""
         self._kill()
         self.dead_reason = reason
         self.timed_out = self.timed_out or timed_out
@@ -251,13 +267,16 @@ class Worker:
         if reply.get("ok") is not True:
             where = reply.get("where")
             where = f" ({where})" if isinstance(where, str) and where else ""
-            raise StudentError(f"{doing} raised {str(reply.get('error', '?'))[:300]}{where}")
+            text = f"{doing} raised {str(reply.get('error', '?'))[:300]}{where}"
+            if "missing" in reply and reply["missing"] == message.get("attr"):  # the very name asked for
+                raise MissingNameError(text, reply["missing"])
+            raise StudentError(text)
         return reply
 
 
 # Every field a reply may have, with its type; values inside are checked again by wire.decode.
 REPLY_FIELDS = {"ok": bool, "ready": bool, "value": dict, "args": list, "warnings": list, "digest": list,
-                "error": str, "where": str, "phase": str}
+                "error": str, "where": str, "phase": str, "missing": str}
 
 
 def check_reply(reply):
@@ -294,22 +313,15 @@ def _encode_arguments(args, kwargs):
 
 
 def _describe_call(name, args, kwargs):
+    """How a call reads in feedback: ``relu(<array of shape (3, 2)>)``, at most 120 characters."""
     def short(v):
+        if isinstance(v, wire.WireType):  # a wire type says how it reads, or reads as any other value
+            said = v.describe(short)
+            if said is not None:
+                return said
         shape = getattr(v, "shape", None)
         if shape is not None and shape != ():
             return f"<array of shape {tuple(shape)}>"
-        if isinstance(v, wire.FunctionSpec):
-            return "f"
-        if isinstance(v, wire.Pick):
-            return f"<{len(v.indices)} examples>"
-        if isinstance(v, wire.ArrayModule):
-            return v.name
-        if isinstance(v, wire.Ref):
-            return "<data sent earlier>"
-        if isinstance(v, wire.OnDevice):
-            return short(v.value)
-        if isinstance(v, wire.FixedShuffles):
-            return "rng"
         if isinstance(v, (list, tuple)):
             return f"<{type(v).__name__} of {len(v)}>"
         if isinstance(v, (float, int)) or hasattr(v, "item"):

@@ -5,6 +5,12 @@ as base64 ``.npy`` bytes and are always read back with ``allow_pickle=False``,
 so nothing the worker sends can make the grader run code. This file is copied
 next to the worker and imported there too: it must need only the standard
 library and NumPy.
+
+Plain values (None, bool, int, float, str, arrays, NumPy scalars, lists,
+tuples, dicts) are built in. Every other kind of value is a ``WireType``
+subclass registered with ``@wire_type``: one class says how it is encoded,
+decoded, built in the worker and described in feedback, so a new kind of value
+is one class. The course's data-set types live in wire_datasets.py.
 """
 import base64
 import io
@@ -21,8 +27,66 @@ class WireError(ValueError):
     """A message that does not follow the format (malformed or hostile)."""
 
 
-class Unsupported:
+# ---------------------------------------------------------------- the registry of tagged types
+_TYPES_BY_TAG = {}
+
+
+class WireType:
+    """A kind of value that travels as one tagged dictionary ``{"t": tag, ...}``.
+
+    A subclass sets ``tag`` and overrides what applies to it:
+
+    * ``to_wire(self, encode)``: the dictionary (``encode(value)`` encodes a value inside it), or
+      None when this instance cannot travel (it is then handled as an unknown object);
+    * ``from_wire(cls, data, decode, resolve)``: check every field of ``data`` and give the value;
+      ``decode(data)`` decodes a value inside it, grader style. ``resolve`` is None on the grader's
+      side and ``resolve(kind, key)`` in the worker (a type whose value exists only in the worker
+      returns ``resolve(cls.tag, key)``; it is refused where ``worker_only`` and there is no resolve);
+    * ``in_worker(cls, key, worker)``: the object student code receives, built from ``key`` in the
+      worker (``worker``: see worker_requests.WorkerState);
+    * ``describe(self, short)``: how a call's argument reads in feedback (None: as any other object).
+    """
+
+    tag = None
+    worker_only = False  # decoded only in the worker: never built from something the worker sent
+
+    def to_wire(self, encode):
+        raise NotImplementedError
+
+    @classmethod
+    def from_wire(cls, data, decode, resolve):
+        raise NotImplementedError
+
+    @classmethod
+    def in_worker(cls, key, worker):
+        raise WireError(f"a {cls.tag} value cannot be built in the worker")
+
+    def describe(self, short):
+        return None
+
+
+def wire_type(cls):
+    """Class decorator: register ``cls`` under its tag."""
+    if not cls.tag or cls.tag in _TYPES_BY_TAG or cls.tag in _BUILT_IN_TAGS:
+        raise ValueError(f"wire tag {cls.tag!r} is missing or taken")
+    _TYPES_BY_TAG[cls.tag] = cls
+    return cls
+
+
+def registered_type(tag):
+    """The WireType registered for ``tag``, or None."""
+    return _TYPES_BY_TAG.get(tag)
+
+
+_BUILT_IN_TAGS = ("none", "bool", "int", "float", "str", "ndarray", "npscalar", "list", "tuple", "dict")
+
+
+# ---------------------------------------------------------------- types both sides use
+@wire_type
+class Unsupported(WireType):
     """Stands for a value the worker could not send (an object of another type)."""
+
+    tag = "unsupported"
 
     def __init__(self, type_name):
         self.type_name = str(type_name)[:80]
@@ -30,9 +94,19 @@ class Unsupported:
     def __repr__(self):
         return f"<unsupported object of type {self.type_name}>"
 
+    def to_wire(self, encode):
+        return None  # only ever made by decoding: one sent back is an object like any other
 
-class Ref:
+    @classmethod
+    def from_wire(cls, data, decode, resolve):
+        return cls(data.get("type", "?"))
+
+
+@wire_type
+class Ref(WireType):
     """A handle on an object that stays inside the worker (a student object)."""
+
+    tag = "ref"
 
     def __init__(self, ref_id, type_name=""):
         self.ref_id = int(ref_id)
@@ -41,82 +115,164 @@ class Ref:
     def __repr__(self):
         return f"<{self.type_name} object in the worker #{self.ref_id}>"
 
+    def to_wire(self, encode):
+        return {"t": "ref", "id": self.ref_id}
 
-class ColumnPairs:
-    """A data set sent as two arrays and received as Nielsen's list of (x, y) column pairs.
+    @classmethod
+    def from_wire(cls, data, decode, resolve):
+        if type(data.get("id")) is not int:
+            raise WireError("ref without an integer id")
+        if resolve is not None:
+            return resolve("ref", data["id"])
+        return cls(data["id"], data.get("type", "object"))
 
-    ``X`` (n_in, m) and ``Y`` (n_out, m) travel as two arrays (fast); the other
-    side gets ``[(X[:, i:i+1], Y[:, i:i+1]) for i in range(m)]``, each a float64
-    copy. Images can travel as bytes: with ``x_divisor`` the other side uses
-    ``X / x_divisor``, bit for bit what the sender computes from the same bytes.
-    """
+    @classmethod
+    def in_worker(cls, key, worker):
+        return worker.stored(key)
 
-    def __init__(self, X, Y, x_divisor=1.0):
-        self.X = np.asarray(X)
-        self.Y = np.asarray(Y)
-        self.x_divisor = float(x_divisor)
-
-
-class Pick:
-    """Some items of a list stored in the worker (``student.store``), picked by index.
-
-    Lets the grader hand student code a mini-batch of a large data set that
-    was sent once, by sending only the indices.
-    """
-
-    def __init__(self, ref, indices):
-        self.ref_id = ref.ref_id
-        self.indices = [int(i) for i in indices]
+    def describe(self, short):
+        return "<data sent earlier>"
 
 
-class FunctionSpec:
-    """A function the worker builds from its own trusted library (see worker.py)."""
+@wire_type
+class DeviceArray(WireType):
+    """An array that was on a GPU in the worker, received as a host copy (``.array``)."""
+
+    tag = "devarray"
+
+    def __init__(self, array, module):
+        self.array = array
+        self.module = str(module)[:20]
+
+    def __repr__(self):
+        return f"<{self.module} array of shape {self.array.shape} and dtype {self.array.dtype}>"
+
+    def to_wire(self, encode):
+        if type(self.array) is not np.ndarray:
+            return None
+        return {"t": "devarray", "xp": self.module, "npy": array_to_b64(self.array)}
+
+    @classmethod
+    def from_wire(cls, data, decode, resolve):
+        array = b64_to_array(data.get("npy"))
+        return cls(array, data.get("xp") if isinstance(data.get("xp"), str) else "?")
+
+
+# ---------------------------------------------------------------- requests only the grader makes
+@wire_type
+class FunctionSpec(WireType):
+    """A function the worker builds from its own trusted library (see worker_library.py)."""
+
+    tag = "fn"
+    worker_only = True
 
     def __init__(self, name, **params):
         self.name = name
         self.params = params
 
+    def to_wire(self, encode):
+        return {"t": "fn", "name": self.name, "params": encode(self.params)}
+
+    @classmethod
+    def from_wire(cls, data, decode, resolve):
+        return resolve("fn", (data.get("name"), decode(data.get("params"))))
+
+    @classmethod
+    def in_worker(cls, key, worker):
+        name, params = key
+        if name not in worker.functions or not isinstance(params, dict):
+            raise WireError(f"unknown function {name!r}")
+        return worker.functions[name](**params)
+
+    def describe(self, short):
+        return "f"
+
 
 ARRAY_MODULES = ("numpy", "cupy")
 
 
-class ArrayModule:
+def _array_module_name(data, field):
+    name = data.get(field)
+    if name not in ARRAY_MODULES:
+        raise WireError(f"unknown array module {name!r}")
+    return name
+
+
+@wire_type
+class ArrayModule(WireType):
     """An array module (numpy or cupy) the worker hands to student code as ``xp``."""
+
+    tag = "xp"
+    worker_only = True
 
     def __init__(self, name):
         if name not in ARRAY_MODULES:
             raise WireError(f"unknown array module {name!r}")
         self.name = name
 
+    def to_wire(self, encode):
+        return {"t": "xp", "name": self.name}
 
-class OnDevice:
+    @classmethod
+    def from_wire(cls, data, decode, resolve):
+        return resolve("xp", _array_module_name(data, "name"))
+
+    @classmethod
+    def in_worker(cls, key, worker):
+        return worker.array_module(key)
+
+    def describe(self, short):
+        return self.name
+
+
+def place_on_device(xp, value):
+    """``value`` (an array, or a list or tuple of them) as arrays of the array module ``xp``."""
+    if isinstance(value, np.ndarray):
+        return value if xp is np else xp.asarray(value)
+    if type(value) in (list, tuple):
+        return type(value)(place_on_device(xp, v) for v in value)
+    raise WireError("only arrays, and lists or tuples of them, can be placed on a device")
+
+
+@wire_type
+class OnDevice(WireType):
     """Arrays (an array, or a list or tuple of them) that the worker places on the device of ``module``."""
+
+    tag = "ondevice"
+    worker_only = True
 
     def __init__(self, value, module):
         self.value = value
         self.module = ArrayModule(module).name
 
+    def to_wire(self, encode):
+        return {"t": "ondevice", "xp": self.module, "v": encode(self.value)}
 
-class FixedShuffles:
-    """A random generator for student code whose ``permutation(n)`` returns the grader's orders.
+    @classmethod
+    def from_wire(cls, data, decode, resolve):
+        name = _array_module_name(data, "xp")
+        return resolve("ondevice", (name, decode(data.get("v"))))
 
-    Built in the worker from index arrays placed on the device of ``module``
-    when it is made, so handing out an order is no host-to-device copy, and
-    the grader knows which order each epoch used.
-    """
+    @classmethod
+    def in_worker(cls, key, worker):
+        name, value = key
+        return place_on_device(worker.array_module(name), value)
 
-    def __init__(self, module, orders):
-        self.module = ArrayModule(module).name
-        self.orders = [np.asarray(o, dtype=np.int64) for o in orders]
+    def describe(self, short):
+        return short(self.value)
 
 
-class SharedArray:
+@wire_type
+class SharedArray(WireType):
     """An array in a file that the grader made and keeps open; the worker maps it into memory.
 
     Student code receives a plain ``numpy.ndarray`` whose memory is the file, so an
     in-place update shows in the file and a rebinding does not. The grader reads
     the values back through its own descriptor (``read``), never from a reply.
     """
+
+    tag = "shared"
+    worker_only = True
 
     def __init__(self, folder, array):
         array = np.ascontiguousarray(array)
@@ -143,25 +299,30 @@ class SharedArray:
         except (OSError, AttributeError):
             pass
 
+    def to_wire(self, encode):
+        return {"t": "shared", "name": self.name, "dtype": self.dtype, "shape": list(self.shape)}
 
-class DeviceArray:
-    """An array that was on a GPU in the worker, received as a host copy (``.array``)."""
+    @classmethod
+    def from_wire(cls, data, decode, resolve):
+        name, dtype, shape = data.get("name"), data.get("dtype"), data.get("shape")
+        if (not isinstance(name, str) or not name.isdigit() or dtype not in ("<f4", "<f8")
+                or not isinstance(shape, list) or any(type(n) is not int or n < 0 for n in shape)):
+            raise WireError("shared array without a numeric name, a float dtype and a shape")
+        return resolve("shared", (name, dtype, tuple(shape)))
 
-    def __init__(self, array, module):
-        self.array = array
-        self.module = str(module)[:20]
-
-    def __repr__(self):
-        return f"<{self.module} array of shape {self.array.shape} and dtype {self.array.dtype}>"
+    @classmethod
+    def in_worker(cls, key, worker):
+        return worker.shared_array(*key)
 
 
-def _array_to_b64(array):
+# ---------------------------------------------------------------- arrays as text
+def array_to_b64(array):
     buffer = io.BytesIO()
     np.save(buffer, array, allow_pickle=False)
     return base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def _b64_to_array(text):
+def b64_to_array(text):
     if not isinstance(text, str):
         raise WireError("array payload is not text")
     try:
@@ -176,6 +337,10 @@ def _b64_to_array(text):
     return array
 
 
+_array_to_b64, _b64_to_array = array_to_b64, b64_to_array  # the names they had before
+
+
+# ---------------------------------------------------------------- encode and decode
 def encode(value, depth=0, refs=None, convert=None):
     """Turn a Python value into tagged JSON-able data.
 
@@ -200,33 +365,23 @@ def encode(value, depth=0, refs=None, convert=None):
     if type(value) is np.ndarray:
         if value.dtype.hasobject or value.dtype.fields or value.dtype.kind not in "biufc":
             return {"t": "unsupported", "type": f"ndarray of dtype {value.dtype}"}
-        return {"t": "ndarray", "npy": _array_to_b64(value)}
+        return {"t": "ndarray", "npy": array_to_b64(value)}
     if isinstance(value, np.generic) and type(value).__module__ == "numpy":
         if np.asarray(value).dtype.kind not in "biufc":
             return {"t": "unsupported", "type": type(value).__name__}
-        return {"t": "npscalar", "npy": _array_to_b64(np.asarray(value))}
+        return {"t": "npscalar", "npy": array_to_b64(np.asarray(value))}
     if type(value) in (list, tuple):
         return {"t": type(value).__name__, "v": [encode(v, depth + 1, refs, convert) for v in value]}
     if type(value) is dict and all(type(k) is str for k in value):
         return {"t": "dict", "v": {k: encode(v, depth + 1, refs, convert) for k, v in value.items()}}
-    if isinstance(value, Ref):
-        return {"t": "ref", "id": value.ref_id}
-    if isinstance(value, ColumnPairs):
-        return {"t": "pairs", "x": _array_to_b64(value.X), "y": _array_to_b64(value.Y), "div": value.x_divisor}
-    if isinstance(value, Pick):
-        return {"t": "pick", "id": value.ref_id, "idx": value.indices}
-    if isinstance(value, FunctionSpec):
-        return {"t": "fn", "name": value.name, "params": encode(value.params, depth + 1)}
-    if isinstance(value, ArrayModule):
-        return {"t": "xp", "name": value.name}
-    if isinstance(value, OnDevice):
-        return {"t": "ondevice", "xp": value.module, "v": encode(value.value, depth + 1)}
-    if isinstance(value, FixedShuffles):
-        return {"t": "shuffles", "xp": value.module, "orders": [_array_to_b64(o) for o in value.orders]}
-    if isinstance(value, SharedArray):
-        return {"t": "shared", "name": value.name, "dtype": value.dtype, "shape": list(value.shape)}
-    if isinstance(value, DeviceArray) and type(value.array) is np.ndarray:
-        return {"t": "devarray", "xp": value.module, "npy": _array_to_b64(value.array)}
+    # A registered type encodes itself (the registered class's to_wire: a subclass made in the worker
+    # cannot change it); what it holds is encoded plainly (no refs, no conversion).
+    for kind in _TYPES_BY_TAG.values():
+        if isinstance(value, kind):
+            data = kind.to_wire(value, lambda inner: encode(inner, depth + 1))
+            if data is not None:
+                return data
+            break
     if refs is not None:
         return {"t": "ref", "id": refs(value), "type": type(value).__name__}
     return {"t": "unsupported", "type": type(value).__name__}
@@ -256,9 +411,9 @@ def decode(data, depth=0, resolve=None):
             raise WireError("an integer too large to be an answer")
         return value
     if tag == "ndarray":
-        return _b64_to_array(data.get("npy"))
+        return b64_to_array(data.get("npy"))
     if tag == "npscalar":
-        array = _b64_to_array(data.get("npy"))
+        array = b64_to_array(data.get("npy"))
         if array.shape != ():
             raise WireError("scalar payload is not 0-d")
         return array[()]
@@ -273,49 +428,10 @@ def decode(data, depth=0, resolve=None):
         if not isinstance(items, dict):
             raise WireError("dict payload is not an object")
         return {str(k): decode(v, depth + 1, resolve) for k, v in items.items()}
-    if tag == "unsupported":
-        return Unsupported(data.get("type", "?"))
-    if tag == "ref":
-        if type(data.get("id")) is not int:
-            raise WireError("ref without an integer id")
-        if resolve is not None:
-            return resolve("ref", data["id"])
-        return Ref(data["id"], data.get("type", "object"))
-    if tag == "pairs" and resolve is not None:  # sent by the grader only: never built from a reply
-        X, Y, divisor = _b64_to_array(data.get("x")), _b64_to_array(data.get("y")), data.get("div", 1.0)
-        if X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1] or type(divisor) is not float:
-            raise WireError("column pairs need two 2-d arrays with as many columns and a float divisor")
-        X, Y = X / divisor, Y.astype(np.float64)
-        return [(X[:, i:i + 1].copy(), Y[:, i:i + 1].copy()) for i in range(X.shape[1])]
-    if tag == "pick" and resolve is not None:
-        indices = data.get("idx")
-        if type(data.get("id")) is not int or not isinstance(indices, list) or any(type(i) is not int for i in indices):
-            raise WireError("pick without an integer id and integer indices")
-        return resolve("pick", (data["id"], indices))
-    if tag == "devarray":
-        array = _b64_to_array(data.get("npy"))
-        return DeviceArray(array, data.get("xp") if isinstance(data.get("xp"), str) else "?")
-    if tag in ("xp", "ondevice", "shuffles") and resolve is not None:
-        name = data.get("name") if tag == "xp" else data.get("xp")
-        if name not in ARRAY_MODULES:
-            raise WireError(f"unknown array module {name!r}")
-        if tag == "xp":
-            return resolve("xp", name)
-        if tag == "ondevice":
-            return resolve("ondevice", (name, decode(data.get("v"), depth + 1)))
-        orders = data.get("orders")
-        if not isinstance(orders, list):
-            raise WireError("shuffles without a list of orders")
-        return resolve("shuffles", (name, [_b64_to_array(o) for o in orders]))
-    if tag == "shared" and resolve is not None:
-        name, dtype, shape = data.get("name"), data.get("dtype"), data.get("shape")
-        if (not isinstance(name, str) or not name.isdigit() or dtype not in ("<f4", "<f8")
-                or not isinstance(shape, list) or any(type(n) is not int or n < 0 for n in shape)):
-            raise WireError("shared array without a numeric name, a float dtype and a shape")
-        return resolve("shared", (name, dtype, tuple(shape)))
-    if tag == "fn" and resolve is not None:
-        return resolve("fn", (data.get("name"), decode(data.get("params"), depth + 1)))
-    raise WireError(f"unknown value tag {tag!r}")
+    kind = _TYPES_BY_TAG.get(tag)
+    if kind is None or (kind.worker_only and resolve is None):
+        raise WireError(f"unknown value tag {tag!r}")
+    return kind.from_wire(data, lambda inner: decode(inner, depth + 1), resolve)
 
 
 def dumps(message):
@@ -331,3 +447,11 @@ def loads(line):
     if not isinstance(message, dict):
         raise WireError("the worker sent JSON that is not an object")
     return message
+
+
+# The course's data-set types (registered there). Re-exported here because the hidden suites import
+# them as ``from autograder.wire import ColumnPairs, FixedShuffles, Pick``; new code imports wire_datasets.
+if __package__:
+    from .wire_datasets import ColumnPairs, FixedShuffles, Pick  # noqa: E402,F401
+else:  # in the worker, where wire.py is a top-level module
+    from wire_datasets import ColumnPairs, FixedShuffles, Pick  # noqa: E402,F401

@@ -1,8 +1,8 @@
 """Student code shares the worker's interpreter: whatever it rewrites there must not change a grade.
 
-Each hostile module here reaches into the worker (``import __main__``) the way a
-student who read worker.py could, and must be graded to completion without a
-point it did not earn, and without stopping grading.
+Each hostile module here reaches into the worker (``import worker_requests``, whose tables and
+functions answer the grader's requests) the way a student who read the worker's files could, and
+must be graded to completion without a point it did not earn, and without stopping grading.
 """
 import pytest
 
@@ -16,7 +16,7 @@ HW1_REFERENCE = (REPO / "solutions" / "hw1_activations" / "activations.py").read
 # table of the worker that held the caller's arrays at the new ones.
 REBIND_AND_REWRITE_TABLES = HW3_REFERENCE + '''
 
-import __main__ as _worker
+import worker_requests as _worker
 
 
 def _rebinding(cls):
@@ -59,7 +59,7 @@ def copying_train_epoch(tamper):
     assert marker in HW4_REFERENCE
     head, tail = HW4_REFERENCE.split(marker, 1)
     doc_end = tail.index('"""', tail.index('"""') + 3) + 3
-    injected = ("\n        import __main__ as _worker\n        import numpy\n        import cupy\n" + body
+    injected = ("\n        import worker_requests as _worker\n        import numpy\n        import cupy\n" + body
                 + "        self._spy = [cupy.asnumpy(w) for w in self.weights]\n"
                 + "        self._spy_back = cupy.asarray(numpy.zeros(1))\n")
     return head + marker + tail[:doc_end] + injected + tail[doc_end:]
@@ -106,14 +106,14 @@ def test_an_honest_copy_is_counted_and_named(tmp_path):
 FORGED_REPLIES = {
     # The worker's reply function patched so a field has another type.
     "warnings_field_is_text": '''
-import __main__ as _worker
+import worker_requests as _worker
 _real_send = _worker._send
 def _send(message):
     _real_send({**message, "warnings": "none at all"})
 _worker._send = _send
 ''',
     "extra_field": '''
-import __main__ as _worker
+import worker_requests as _worker
 _real_handle = _worker._handle
 def _handle(request):
     reply = _real_handle(request)
@@ -122,7 +122,7 @@ def _handle(request):
 _worker._handle = _handle
 ''',
     "value_nested_beyond_limit": '''
-import __main__ as _worker
+import worker_requests as _worker
 def _encode(value):
     nested = {"t": "none"}
     for _ in range(100):
