@@ -19,17 +19,22 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 from tqdm import tqdm
 
-from . import assignments, safe_paths
+from . import assignments, baselines, safe_paths
 from .report import (NOT_GRADED, STUDENT_GRADED, STUDENT_NOT_GRADED, STUDENT_PARTLY_GRADED, student_status,
                      why_line)
 
 CSV_COLUMNS = ["student", "status", "score", "max_score", "why", "not_graded"]  # then one column per item
-LISTED_PER_STATUS = 20  # students named per status in the summary; grades.csv has them all
+# Set to 1 to make every student measure its own baselines (as a single ``grade`` does), e.g. to compare.
+NO_SHARED_ENV = "AUTOGRADER_NO_SHARED_BASELINES"
+LISTED_PER_STATUS = 20
+# The grading processes' own arithmetic is small: one BLAS thread each, so that gradings side by side do not
+# fight over the cores (the student's workers get theirs from the assignment's limits, as always).
+GRADER_THREADS = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}  # students named per status in the summary; grades.csv has them all
 
 
 def find_submissions(root, assignment_id):
@@ -61,12 +66,16 @@ def _grade_timeout(assignment, extra):
     return 3 * budget + 300
 
 
-def _grade_one(assignment, folder, out_json, extra):
-    """Grade one folder in its own process, its report written to ``out_json``; returns None or why it failed."""
+def _grade_one(assignment, folder, out_json, extra, environment=None):
+    """Grade one folder in its own process, its report written to ``out_json``; returns None or why it failed.
+
+    ``environment``: variables added for the grading process (the shared baselines' file and key);
+    the student's workers never see them (they get an environment of their own)."""
     try:
         result = subprocess.run([sys.executable, "-m", "autograder", "grade", assignment.id, str(folder),
                                  "--json", str(out_json), *extra], capture_output=True, text=True,
-                                timeout=_grade_timeout(assignment, extra))
+                                timeout=_grade_timeout(assignment, extra),
+                                env={**os.environ, **environment} if environment else None)
     except subprocess.TimeoutExpired as exc:
         return f"timed out: grading took longer than {exc.timeout:g} s and was stopped"
     if result.returncode != 0 or not out_json.is_file():
@@ -87,27 +96,57 @@ def could_not_grade_report(assignment, reason, items=None):
             "suite": "hidden", "elapsed_s": 0.0, "warnings": [f"could not grade: {reason}"], "isolation": []}
 
 
-def grade_into(assignment, plan, submissions, staging, jobs, extra):
+def grade_into(assignment, plan, submissions, staging, jobs, extra, shared=None):
     """Grade each student of ``plan`` ({student: item names, or None for all}) into ``staging``.
 
     Returns {student: report path}; a student the engine could not grade gets a
-    could-not-grade report there too, so nobody is lost.
+    could-not-grade report there too, so nobody is lost. With ``shared`` (a
+    baselines.SharedBaselines), the timed items are compared with baselines the
+    batch measures while no grading runs: before the first student, and again
+    when a re-measure is due (every so many students, or when a grading saw the
+    load change); students wait meanwhile.
     """
     staging = Path(staging)
     fresh = {}
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        futures = {}
-        for student, items in plan.items():
-            path = staging / f"{student}.json"
-            args = [*extra, *[arg for name in items or [] for arg in ("--item", name)]]
-            futures[pool.submit(_grade_one, assignment, submissions[student], path, args)] = (student, items, path)
-        for future in tqdm(as_completed(futures), total=len(futures), unit="student", file=sys.stdout, ncols=80):
-            student, items, path = futures[future]
-            error = future.result()
-            if error:
-                safe_paths.write_fresh(path, _dumps(could_not_grade_report(assignment, error, items)))
-            fresh[student] = path
+    pending = list(plan.items())
+    running = {}
+    with ThreadPoolExecutor(max_workers=jobs) as pool, \
+            tqdm(total=len(pending), unit="student", file=sys.stdout, ncols=80) as bar:
+        while pending or running:
+            if shared is not None and shared.due() and not running and pending:
+                shared.measure_now()  # nothing of a student runs now
+            while pending and len(running) < jobs and not (shared is not None and shared.due()):
+                student, items = pending.pop(0)
+                path = staging / f"{student}.json"
+                args = [*extra, *[arg for name in items or [] for arg in ("--item", name)]]
+                environment = {**GRADER_THREADS, **(shared.environment() if shared is not None else {})}
+                future = pool.submit(_grade_one, assignment, submissions[student], path, args, environment)
+                running[future] = (student, items, path)
+            if not running:
+                continue
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                student, items, path = running.pop(future)
+                error = future.result()
+                if error:
+                    safe_paths.write_fresh(path, _dumps(could_not_grade_report(assignment, error, items)))
+                elif shared is not None:
+                    shared.after_student(_load(path))
+                fresh[student] = path
+                bar.update(1)
     return fresh
+
+
+def shared_baselines_for(assignment, staging, plan, jobs):
+    """The batch's shared baselines when grading several students of an assignment with timed items, else None.
+
+    The file lives in a folder of the batch's own (owner only), never in a submission."""
+    wanted = {name for items in plan.values() for name in (items or [i.name for i in assignment.items])}
+    if len(plan) < 2 or not baselines.SharedBaselines.supported(assignment.id, wanted):
+        return None
+    folder = Path(tempfile.mkdtemp(prefix=".baselines-", dir=staging))
+    os.chmod(folder, 0o700)
+    return baselines.SharedBaselines(assignment.id, folder, every=max(baselines.REMEASURE_EVERY, 4 * jobs))
 
 
 def _dumps(report):
@@ -375,8 +414,13 @@ def grade_all(assignment_id, root, out_dir, jobs=None, extra=(), students=None, 
     if plan:
         staging = Path(tempfile.mkdtemp(prefix=".grading-", dir=out_dir))
         try:
-            fresh = grade_into(assignment, plan, submissions, staging, jobs or max(1, os.cpu_count() or 1),
-                               list(extra))
+            jobs = jobs or max(1, os.cpu_count() or 1)
+            shared = None if os.environ.get(NO_SHARED_ENV) == "1" else shared_baselines_for(assignment, staging,
+                                                                                             plan, jobs)
+            fresh = grade_into(assignment, plan, submissions, staging, jobs, list(extra), shared)
+            if shared is not None:
+                print(f"shared baselines measured {len(shared.history)} time(s): "
+                      + "; ".join(f"#{i} ({why})" for i, _, why in shared.history))
             merge_reports(assignment_id, out_dir, fresh)
         finally:
             shutil.rmtree(staging, ignore_errors=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from . import assignments, cgroups, integrity, safe_paths, sandbox
+from . import assignments, baselines, cgroups, integrity, safe_paths, sandbox
 from .plugin import GradingPlugin
 from .report import GRADED, NOT_GRADED, ItemResult, Report, feedback_for, import_cause
 
@@ -116,7 +116,22 @@ def _module_problem(name, reason):
     return f"{name} {reason}; submit the file itself"
 
 
-def _run_pytest(suite_file, plugin):
+class ItemClock:
+    """Seconds spent on each item's checks (setup and teardown included), for the report's timing."""
+
+    def __init__(self):
+        self.seconds = {}
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_protocol(self, item, nextitem):
+        started = time.perf_counter()
+        yield
+        marker = item.get_closest_marker("item")
+        name = marker.args[0] if marker and marker.args else "?"
+        self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+
+
+def _run_pytest(suite_file, plugin, clock=None):
     """Run one suite file with ``plugin`` in this process, isolated from any project config.
 
     Returns pytest's exit code and what it printed.
@@ -131,7 +146,7 @@ def _run_pytest(suite_file, plugin):
         os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"  # no third-party plugin touches a grade
         try:
             with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
-                code = pytest.main(args, plugins=[plugin])
+                code = pytest.main(args, plugins=[plugin, *([clock] if clock else [])])
         finally:
             plugin.close()
             if old is None:
@@ -139,6 +154,16 @@ def _run_pytest(suite_file, plugin):
             else:
                 os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = old
     return code, captured.getvalue()
+
+
+def timing_of(clock, selected):
+    """{item: {"total_s": seconds, ...what the suite measured}} for the items graded."""
+    timing = {}
+    for item in selected:
+        entry = {"total_s": round(clock.seconds.get(item.name, 0.0), 4)}
+        entry.update(baselines.timing.get(item.name, {}))
+        timing[item.name] = entry
+    return timing
 
 
 def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=None, limits=None):
@@ -189,7 +214,10 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
         return report
 
     plugin = GradingPlugin(assignment, sources, seed, limits, item_filter=items)
-    code, log = _run_pytest(suite_file, plugin)
+    clock = ItemClock()
+    baselines.reset_timing()
+    code, log = _run_pytest(suite_file, plugin, clock)
+    report.timing = timing_of(clock, selected)
     if plugin.grader_bugs or code not in (0, 1):
         details = "; ".join(plugin.grader_bugs) or log[-2000:]
         raise CannotGrade(f"the {suite} suite for {assignment_id} did not run cleanly "

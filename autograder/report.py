@@ -46,6 +46,9 @@ class Report:
     warnings: list = field(default_factory=list)
     isolation: list = field(default_factory=list)  # what bounded and hid student code (sandbox.isolation)
     cause: str = ""  # why the whole submission scored nothing (module missing, syntax error...), if so
+    # Measurements, never grades: seconds per item, and for timed items what the time went to
+    # (baselines, the student's runs, the grader's replay) and which baseline measurement was used.
+    timing: dict = field(default_factory=dict)
 
     @property
     def score(self):
@@ -83,6 +86,7 @@ class Report:
             "elapsed_s": round(self.elapsed_s, 3),
             "warnings": self.warnings,
             "isolation": self.isolation,
+            "timing": self.timing,
         }
 
     def write_json(self, path):

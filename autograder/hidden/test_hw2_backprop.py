@@ -13,8 +13,9 @@ import time
 import numpy as np
 import pytest
 
+from autograder import baselines
 from autograder.checks import (PASS, UNSURE, assert_close, assert_unchanged, describe, float_result, measure_once,
-                               speed_verdicts, too_busy)
+                               speed_verdict, speed_verdicts, too_busy)
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_differences, forward, pairs,
                                        random_net, sigmoid)
@@ -289,12 +290,54 @@ def timed_steps(net, data, batches, etas):
 
 def check_timed_run(fetched, weights, biases, X, Y, batches, etas, what):
     """Speed counts only for correct updates: every timed run is checked against the rule."""
+    started = time.perf_counter()
     expected_w, expected_b = replay_sgd(weights, biases, X, Y, batches, etas)
     got_w = checked_arrays(fetched[0], weights, f"{what}: weights")
     got_b = checked_arrays(fetched[1], biases, f"{what}: biases")
     for name, got, start, expected in (("weights", got_w, weights, expected_w), ("biases", got_b, biases, expected_b)):
         assert_lists_close([g - s for g, s in zip(got, start)], [e - s for e, s in zip(expected, start)],
                            f"{what}: while timed, {SPEED_CALLS} updates in a row changed {name}", 1e-8, 1e-13)
+    baselines.add_timing("speed", replay_s=time.perf_counter() - started)
+
+
+SPEED_WHAT = f"update_mini_batch on {net_text(SPEED_NET)} with a mini-batch of {SPEED_BATCH}"
+BASELINE_KINDS = ("loop", "matrix")
+SHARED_MAX_SPREAD = 0.5  # shared baselines whose probe varied more than this were measured on a busy machine
+
+
+def speed_case(rng):
+    """Start weights, data and the rounds' mini-batches and etas (the first round warms up)."""
+    weights, biases = random_net(rng, SPEED_NET)
+    n = 2000
+    X, _ = random_examples(rng, SPEED_NET, n)
+    Y = np.eye(SPEED_NET[-1])[:, rng.integers(0, SPEED_NET[-1], n)]
+    rounds = [([rng.choice(n, size=SPEED_BATCH, replace=False) for _ in range(SPEED_CALLS)],
+               [float(eta) for eta in rng.uniform(0.05, 0.2, SPEED_CALLS)]) for _ in range(SPEED_ROUNDS + 1)]
+    return weights, biases, X, Y, rounds
+
+
+def time_baselines(baseline, loop_data, weights, biases, batches, etas):
+    """{kind: seconds} of one run of each baseline on these mini-batches."""
+    times = {}
+    for kind in BASELINE_KINDS:
+        reference = baseline.new(kind.capitalize() + "Network", weights, biases)
+        times[kind] = timed_steps(reference, loop_data, batches, etas)[0]
+    return times
+
+
+def time_student_round(student, data, weights, biases, X, Y, batches, etas):
+    """Seconds of one timed run of the student's updates on a fresh network (checked against the rule)."""
+    net = build_network(student, weights, biases)
+    call_method(net, "update_mini_batch", Pick(data, batches[0]), etas[0])  # a fresh process warms up
+    net.set("weights", weights)
+    net.set("biases", biases)
+    seconds, fetched = timed_steps(net, data, batches, etas)
+    check_timed_run(fetched, weights, biases, X, Y, batches, etas, SPEED_WHAT)
+    return seconds
+
+
+def per_update(times):
+    return {kind: [seconds / SPEED_CALLS for seconds in t[1:]] for kind, t in times.items()}
 
 
 def measure_speed(student, rng, stop_student_code):
@@ -305,14 +348,8 @@ def measure_speed(student, rng, stop_student_code):
     random for every update, so nothing can be computed ahead; every timed run is
     checked against the rule.
     """
-    weights, biases = random_net(rng, SPEED_NET)
-    n = 2000
-    X, _ = random_examples(rng, SPEED_NET, n)
-    Y = np.eye(SPEED_NET[-1])[:, rng.integers(0, SPEED_NET[-1], n)]
-    rounds = [([rng.choice(n, size=SPEED_BATCH, replace=False) for _ in range(SPEED_CALLS)],
-               [float(eta) for eta in rng.uniform(0.05, 0.2, SPEED_CALLS)]) for _ in range(SPEED_ROUNDS + 1)]
+    weights, biases, X, Y, rounds = speed_case(rng)
     times = {"student": [], "loop": [], "matrix": []}
-    what = f"update_mini_batch on {net_text(SPEED_NET)} with a mini-batch of {SPEED_BATCH}"
     baseline_worker = Worker({"baselines.py": BASELINES.encode()}, Limits())
     try:
         baseline = Student(lambda: baseline_worker, "baselines")
@@ -322,20 +359,90 @@ def measure_speed(student, rng, stop_student_code):
             # alike; and with no student process alive while the baselines run, so that nothing
             # a submission starts (say, processes that burn CPU) can slow them down.
             stop_student_code()
-            for kind in ("loop", "matrix"):
-                reference = baseline.new(kind.capitalize() + "Network", weights, biases)
-                times[kind].append(timed_steps(reference, loop_data, batches, etas)[0])
+            started = time.perf_counter()
+            for kind, seconds in time_baselines(baseline, loop_data, weights, biases, batches, etas).items():
+                times[kind].append(seconds)
+            baselines.add_timing("speed", baseline_s=time.perf_counter() - started)
+            started = time.perf_counter()
             data = student.store(ColumnPairs(X, Y))
-            net = build_network(student, weights, biases)
-            call_method(net, "update_mini_batch", Pick(data, batches[0]), etas[0])  # a fresh process warms up
-            net.set("weights", weights)
-            net.set("biases", biases)
-            seconds, fetched = timed_steps(net, data, batches, etas)
-            times["student"].append(seconds)
-            check_timed_run(fetched, weights, biases, X, Y, batches, etas, what)
+            times["student"].append(time_student_round(student, data, weights, biases, X, Y, batches, etas))
+            baselines.add_timing("speed", student_s=time.perf_counter() - started)
     finally:
         baseline_worker.close()
-    return {kind: [seconds / SPEED_CALLS for seconds in t[1:]] for kind, t in times.items()}
+    return per_update(times)
+
+
+def measure_shared_baselines():
+    """The baselines of a class, measured by the batch process (no student code anywhere):
+    ({kind: [seconds per update]}, [probe seconds]), the probe timed between the rounds."""
+    weights, biases, X, Y, rounds = speed_case(np.random.default_rng())
+    times, probe = {kind: [] for kind in BASELINE_KINDS}, []
+    baseline_worker = Worker({"baselines.py": BASELINES.encode()}, Limits())
+    try:
+        baseline = Student(lambda: baseline_worker, "baselines")
+        loop_data = baseline.store(ColumnPairs(X, Y))
+        for batches, etas in rounds:
+            probe.extend(baselines.probe_seconds(2))
+            for kind, seconds in time_baselines(baseline, loop_data, weights, biases, batches, etas).items():
+                times[kind].append(seconds)
+    finally:
+        baseline_worker.close()
+    return per_update(times), probe
+
+
+def measure_against_shared(student, rng, shared):
+    """The student's rounds, each beside two probe runs, for comparison with shared baselines."""
+    weights, biases, X, Y, rounds = speed_case(rng)
+    times, probe = [], []
+    started = time.perf_counter()
+    data = student.store(ColumnPairs(X, Y))
+    for batches, etas in rounds:
+        probe.extend(baselines.probe_seconds(1))
+        times.append(time_student_round(student, data, weights, biases, X, Y, batches, etas))
+        probe.extend(baselines.probe_seconds(1))
+    baselines.add_timing("speed", student_s=time.perf_counter() - started)
+    return per_update({"student": times})["student"], probe
+
+
+def shared_speed_verdicts(student, rng, shared):
+    """Verdicts against shared baselines, or (None, why not): they may only pass a submission, and only
+    when the probe beside the student agrees with the one measured with them."""
+    recorded_spread = baselines.relative_spread(shared["probe"])
+    if recorded_spread > SHARED_MAX_SPREAD:
+        return None, f"the shared baselines were measured under load (probe spread {recorded_spread:.0%})"
+    student_times, probe = measure_against_shared(student, rng, shared)
+    agrees, ratio = baselines.probe_agrees(shared["probe"], probe)
+    baselines.add_timing("speed", probe_spread=round(baselines.relative_spread(probe), 4),
+                         probe_ratio=round(ratio, 4))
+    if not agrees:
+        return None, f"the load changed since the shared baselines were measured (probe {ratio:.2f}x)"
+    verdicts = {part: speed_verdict(student_times, shared["rounds"], fast_enough(part))
+                for part in (SPEED_HALF, SPEED_FULL)}
+    if set(verdicts.values()) != {PASS}:
+        return None, "not passed against the shared baselines: measured against baselines of its own"
+    medians = {kind: float(np.median(t)) for kind, t in {**shared["rounds"], "student": student_times}.items()}
+    return (verdicts, medians, len(student_times)), ""
+
+
+def speed_measurement(student, rng, stop_student_code):
+    """(verdicts, median seconds, student rounds): against the class's shared baselines when they can
+    decide, else against baselines measured now, round by round (as a single ``grade`` always does)."""
+    shared, ignored = baselines.load("hw2_backprop", BASELINE_KINDS)
+    declined = ignored
+    if shared is not None:
+        # Its own generator, so that what the own measurement draws is the same as without shared baselines.
+        result, declined = shared_speed_verdicts(student, np.random.default_rng(rng.bit_generator.seed_seq.spawn(1)[0]),
+                                                 shared)
+        if result is not None:
+            baselines.add_timing("speed", baselines=baselines.reference(shared))
+            return result
+        stop_student_code()
+    baselines.add_timing("speed", baselines={"source": "own", "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                                                            time.gmtime())})
+    if declined:
+        baselines.add_timing("speed", shared_declined=declined)
+    return speed_verdicts(lambda: measure_speed(student, rng, stop_student_code), fast_enough,
+                          (SPEED_HALF, SPEED_FULL))
 
 
 def fast_enough(needed):
@@ -350,8 +457,7 @@ def fast_enough(needed):
 @pytest.mark.item("speed")
 @pytest.mark.parametrize("needed", [SPEED_HALF, SPEED_FULL], ids=["half", "full"])
 def test_update_mini_batch_beats_the_per_example_loop(student, rng, measured, note, stop_student_code, needed):
-    verdicts, t, rounds = measure_once(measured, "speed", lambda: speed_verdicts(
-        lambda: measure_speed(student, rng, stop_student_code), fast_enough, (SPEED_HALF, SPEED_FULL)))
+    verdicts, t, rounds = measure_once(measured, "speed", lambda: speed_measurement(student, rng, stop_student_code))
     ratio, machine = t["loop"] / t["student"], t["loop"] / t["matrix"]
     note(f"measured per update: yours {t['student'] * 1e3:.2f} ms, per-example loop {t['loop'] * 1e3:.2f} ms "
          f"({ratio:.1f}x), course matrix form {t['matrix'] * 1e3:.2f} ms ({machine:.1f}x)")
@@ -411,7 +517,9 @@ def train_on_mnist(student):
     final_w, final_b = fetch_parameters(net, weights, biases, "after training")
     # The whole run, replayed here: plain SGD from the same start on the same mini-batches
     # ends within ~1e-11 of any correct submission, so no step can have been skipped or faked.
+    replay_started = time.perf_counter()
     expected_w, expected_b = replay_sgd(weights, biases, X_train, Y_train, batches, [LEARN_ETA] * len(batches))
+    baselines.add_timing("learning", student_s=seconds, replay_s=time.perf_counter() - replay_started)
     for name, got, expected in (("weights", final_w, expected_w), ("biases", final_b, expected_b)):
         for i, (g, e) in enumerate(zip(got, expected)):
             drift = float(np.max(np.abs(g - e)) / np.max(np.abs(e)))
