@@ -155,7 +155,7 @@ def graded_on_slurm(cluster, tmp_path_factory):
 
 
 @pytest.mark.slow
-def test_cluster_gives_the_rows_of_a_local_run(graded_on_slurm, local_rows):
+def test_cluster_gives_the_rows_of_a_local_run(cluster, graded_on_slurm, local_rows):
     root, out, result = graded_on_slurm
     assert result.returncode == 0, result.stderr
     assert read_rows(out) == local_rows
@@ -166,6 +166,9 @@ def test_cluster_gives_the_rows_of_a_local_run(graded_on_slurm, local_rows):
     assert sorted(p.name for p in (out / "reports").iterdir()) == [f"{s}.json" for s in
                                                                   ["alice", "bob", "carol", "erin", "frank"]]
     assert json.loads((out / "reports" / "carol.json").read_text())["seed"] == 7
+    # The time limit each task got from hw1's time budget: 2 students, one at a time.
+    limit = cluster.run("squeue", "-h", "-r", "-t", "all", "-j", job, "-o", "%l").stdout.split()
+    assert limit == [f"{slurm.time_limit_minutes(assignments.get(ASSIGNMENT), [], 2, 1)}:00"] * 3
     assert "5/5" in result.stdout  # the progress bar counted every student
 
 
@@ -289,3 +292,18 @@ def test_a_task_cancelled_midway_keeps_the_students_it_finished(cluster, local_r
     assert rows["alice"] == local_rows["alice"]
     assert rows["zoe"]["status"] == "could not grade"
     assert f"Slurm array task 0 of job {job} ended CANCELLED" in rows["zoe"]["why"]
+
+
+@pytest.mark.slow
+def test_a_task_past_its_time_limit_costs_only_its_unfinished_students(cluster, local_rows, tmp_path):
+    root = tmp_path / "submitted"
+    write_submission(root, "alice", {"activations.py": REFERENCE.read_text()})
+    write_submission(root, "zoe", {"activations.py": "import time\ntime.sleep(60)\n"})  # 10 s a call, 9 items
+    out = tmp_path / "grades"
+    result = run_slurm(cluster, root, out, "--chunk", "2", "--sbatch-options=--time=1")
+    assert result.returncode == 1, result.stderr
+    rows = read_rows(out)
+    assert rows["alice"] == local_rows["alice"]
+    assert rows["zoe"]["status"] == "could not grade"
+    assert "ended TIMEOUT before grading this submission (time limit" in rows["zoe"]["why"]
+    assert "Slurm task 0 ended TIMEOUT: zoe not graded" in result.stderr
