@@ -67,7 +67,9 @@ from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
-from . import assignments
+from . import assignments, baselines
+
+NO_SHARED_ENV = "AUTOGRADER_NO_SHARED_BASELINES"  # 1: every student measures its own baselines
 
 BUSY_TIMEOUT_S = 300          # SQLite waits this long for the gradebook's lock before giving up
 DEFAULT_STUDENT_TIMEOUT_S = 1800
@@ -279,6 +281,7 @@ def _worker(conn, app, assignment_id, log_path, number):
     # not ignored here: kernels and engine workers we start must keep the default.)
     os.setpgrp()
     signal.signal(signal.SIGTERM, _stop)
+    baselines.one_blas_thread()  # the engine's own arithmetic is small; workers side by side share the cores
     fd = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
     os.dup2(fd, 1)
     os.dup2(fd, 2)
@@ -346,8 +349,12 @@ class Worker:
         self.conn.close()
 
 
-def grade_students(app, assignment_id, students, jobs, log_path, student_timeout, on_done):
-    """Autograde ``students`` with ``jobs`` workers; returns {student: Outcome} (status from nbgrader only)."""
+def grade_students(app, assignment_id, students, jobs, log_path, student_timeout, on_done, shared=None):
+    """Autograde ``students`` with ``jobs`` workers; returns {student: Outcome} (status from nbgrader only).
+
+    With ``shared`` (a baselines.SharedBaselines whose file the workers' environment names), the
+    baselines of timed items are measured here while no worker grades anyone: before the first
+    student and whenever a re-measure is due (workers wait for it meanwhile)."""
     context = multiprocessing.get_context("fork")
     outcomes = {}
     pending = deque(students)
@@ -359,7 +366,19 @@ def grade_students(app, assignment_id, students, jobs, log_path, student_timeout
         workers.append(worker)
         feed(worker)
 
+    waiting = []  # workers held back until the shared baselines are measured again
+
     def feed(worker):
+        if pending and shared is not None and shared.due():
+            worker.student = None
+            waiting.append(worker)
+            if not any(w.student is not None for w in workers):
+                shared.measure_now()  # no student is being graded now
+                resumed = waiting[:]
+                waiting.clear()
+                for w in resumed:
+                    feed(w)
+            return
         if pending:
             worker.give(pending.popleft())
         else:
@@ -368,6 +387,9 @@ def grade_students(app, assignment_id, students, jobs, log_path, student_timeout
 
     def record(student, outcome):
         outcomes[student] = outcome
+        if shared is not None:
+            shared.after_student(read_report(app.coursedir, assignment_id, student) if outcome.status == GRADED
+                                 else None)
         on_done(outcome)
 
     def lose(worker, reason):
@@ -379,8 +401,12 @@ def grade_students(app, assignment_id, students, jobs, log_path, student_timeout
             record(student, Outcome(student, FAILED, reason, seconds=time.monotonic() - started))
         if pending:
             start_worker()
+        elif waiting and not any(w.student is not None for w in workers):
+            feed(waiting.pop())
 
     try:
+        if shared is not None:
+            shared.measure_now()  # before any worker starts
         for _ in range(max(1, min(jobs, len(students)))):
             start_worker()
         while any(w.student is not None for w in workers):
@@ -553,6 +579,27 @@ def remove_staging_folders(root, before):
             shutil.rmtree(path, ignore_errors=True)
 
 
+def shared_baselines(assignment_id, names):
+    """(SharedBaselines, its folder) for a class with timed items, else (None, None).
+
+    The file's path and key go into this process's environment, which the workers inherit (the
+    engine's grade reads them there; kernels and student workers get environments of their own)."""
+    if len(names) < 2 or os.environ.get(NO_SHARED_ENV) == "1" or not baselines.SharedBaselines.supported(assignment_id):
+        return None, None
+    import tempfile
+    folder = tempfile.mkdtemp(prefix="autograde-baselines-")  # owner only
+    shared = baselines.SharedBaselines(assignment_id, folder)
+    os.environ.update(shared.environment())
+    return shared, folder
+
+
+def forget_shared_baselines(folder):
+    import shutil
+    for name in (baselines.FILE_ENV, baselines.KEY_ENV):
+        os.environ.pop(name, None)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
 def default_log_path(root, assignment_id):
     return os.path.join(root, f"autograde_{assignment_id}.log")
 
@@ -591,16 +638,22 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
     print(f"Autograding {assignment_id} for {len(names)} student(s), {jobs} at a time, through nbgrader "
           f"(log: {log_path})", flush=True)
     staged_before = staging_folders(root)
+    shared, shared_folder = shared_baselines(assignment_id, names)
     try:
         with tqdm(total=len(names), unit="student", file=sys.stdout, ncols=80) as bar:
             found = grade_students(app, assignment_id, names, jobs, log_path, student_timeout,
-                                   on_done=lambda outcome: bar.update(1))
+                                   on_done=lambda outcome: bar.update(1), shared=shared)
     except KeyboardInterrupt:
         remove_staging_folders(root, staged_before)
+        if shared is not None:
+            forget_shared_baselines(shared_folder)
         print(f"\ninterrupted after {bar.n} of {len(names)} students; the gradebook holds what was finished "
               f"(run again, or with --student NAME, to autograde the others)", file=sys.stderr)
         return 130
     remove_staging_folders(root, staged_before)
+    if shared is not None:
+        forget_shared_baselines(shared_folder)
+        print("shared baselines measured " + "; ".join(f"#{i} ({why})" for i, _, why in shared.history))
     outcomes = [found[s] for s in names]
     with output_to(log_fd):
         check_gradebook(app.coursedir, assignment_id, outcomes)
