@@ -48,6 +48,7 @@ CLASS_SIZES = (200, 1000)
 PATHS = ("grade-all", "nbgrader")
 REPORT_NAME = "autograder_report.json"
 SPLIT_KEYS = ("baseline_s", "student_s", "replay_s")
+LOCK_KEYS = ("lock_held_s", "lock_wait_s")
 
 
 def load_average():
@@ -133,7 +134,7 @@ def item_breakdown(reports):
     for report in reports:
         for name, entry in (report.get("timing") or {}).items():
             for key, value in entry.items():
-                if isinstance(value, (int, float)) and (key == "total_s" or key in SPLIT_KEYS):
+                if isinstance(value, (int, float)) and key in ("total_s", *SPLIT_KEYS, *LOCK_KEYS):
                     items.setdefault(name, {}).setdefault(key, []).append(float(value))
     return {name: {k: statistics.mean(v) for k, v in keys.items()} for name, keys in items.items()}
 
@@ -168,17 +169,17 @@ def measure(assignment, path, students, jobs, repeats, shared, seed):
 def gpu_lock_model(row, students=GOAL_STUDENTS):
     """Seconds a class holds one GPU's timing lock: the GPU items, one grading at a time."""
     gpu_items = [i.name for i in assignments.get(row["assignment"]).items if i.needs_gpu]
-    held = sum(row["items"].get(name, {}).get("total_s", 0.0) for name in gpu_items)
+    held = sum(row["items"].get(name, {}).get("lock_held_s", 0.0) for name in gpu_items)
     return held, held * students
 
 
 def print_table(rows):
     print(f"{'assignment':<22}{'path':<11}{'n':>4}{'jobs':>5}{'s/student':>10}{'200 (min)':>10}"
-          f"{'1000 (min)':>11}{'goal':>6}{'load':>11}{'full':>6}  baselines")
+          f"{'1000 (min)':>11} {'goal':>6}{'load':>11}{'full':>6}  baselines")
     for r in rows:
         goal = "ok" if r["goal_met"] else f"+{r['over_goal_min']}"
         print(f"{r['assignment']:<22}{r['path']:<11}{r['students']:>4}{r['jobs']:>5}{r['per_student_s']:>10.2f}"
-              f"{r['class_200_min']:>10.1f}{r['class_1000_min']:>11.1f}{goal:>6}"
+              f"{r['class_200_min']:>10.1f}{r['class_1000_min']:>11.1f} {goal:>6}"
               f"{r['load_before']:>5.1f}-{r['load_after']:<5.1f}{'yes' if r['all_full_marks'] else 'NO':>6}  "
               f"{r['baselines'] or '-'}")
     print()
