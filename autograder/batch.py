@@ -419,7 +419,7 @@ def grade_all(assignment_id, root, out_dir, jobs=None, extra=(), students=None, 
                                                                                              plan, jobs)
             fresh = grade_into(assignment, plan, submissions, staging, jobs, list(extra), shared)
             if shared is not None:
-                print(f"shared baselines measured {len(shared.history)} time(s): "
+                print(f"shared baselines measured {len(shared.history)} time(s) in {shared.seconds:.1f} s: "
                       + "; ".join(f"#{i} ({why})" for i, _, why in shared.history))
             merge_reports(assignment_id, out_dir, fresh)
         finally:
