@@ -207,3 +207,11 @@ def test_a_single_grade_ignores_a_tampered_file_and_measures_its_own(tmp_path):
     timing = report["timing"]["speed"]
     assert timing["baselines"]["source"] == "own" and "ignored" in timing["shared_declined"]
     assert report["items"][0]["score"] < 2  # the per-example loop is still too slow
+
+
+def test_a_failed_measurement_leaves_every_grading_to_measure_its_own(tmp_path):
+    def broken():
+        raise RuntimeError("no sandbox")
+    s = shared(tmp_path, measure=broken)
+    assert s.measure_now() is None and not s.due() and s.environment() == {}
+    assert not any(s.after_student(None) for _ in range(10))  # never measured again
