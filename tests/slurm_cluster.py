@@ -222,8 +222,51 @@ PartitionName=gpu Nodes={self.node} MaxTime=INFINITE State=UP
         self.stop()
 
 
-if __name__ == "__main__":
+def measure_class(students=40, chunk=10, rounds=2):
+    """Grade a class of hw1 students with a local grade-all --jobs 2 and with --slurm on a fresh cluster,
+    alternately; print the wall-clock times and whether every run wrote the same grades.csv."""
+    import sys
     import tempfile
-    with tempfile.TemporaryDirectory(prefix="slurm-cluster-") as tmp:
-        with SlurmCluster(tmp) as cluster:
-            print(cluster.run("sinfo").stdout)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from conftest import REPO, nbgrader_env, write_submission
+    from mutants_hw1 import MUTANTS, REFERENCE, mutant_source
+    kinds = [REFERENCE.read_text(), (REPO / "assignments" / "hw1_activations" / "activations.py").read_text()]
+    kinds += [mutant_source(name) for name in list(MUTANTS)[:6]]
+    with tempfile.TemporaryDirectory(prefix="slurm-measure-") as tmp:
+        tmp = Path(tmp)
+        for i in range(students):  # every tenth student forgot the module
+            files = {"activations.py": kinds[i % len(kinds)]} if i % 10 != 9 else {"notes.txt": "no module"}
+            write_submission(tmp / "submitted", f"s{i:03d}", files)
+        with SlurmCluster(tmp / "cluster") as cluster:
+            env = {**nbgrader_env(), "SLURM_CONF": cluster.env["SLURM_CONF"],
+                   "PATH": os.pathsep.join([os.path.dirname(sys.executable), cluster.env["PATH"]])}
+            csvs = []
+            for run in [f"{kind}{r}" for r in range(rounds) for kind in ("local", "slurm")]:
+                out = tmp / run
+                command = [sys.executable, "-m", "autograder", "grade-all", "hw1_activations", str(tmp / "submitted"),
+                           "--out", str(out), "--seed", "7"]
+                command += ["--slurm", "--chunk", str(chunk)] if run.startswith("slurm") else ["--jobs", "2"]
+                load, started = os.getloadavg()[0], time.monotonic()
+                result = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+                print(f"{run}: exit {result.returncode}, {time.monotonic() - started:.1f} s, "
+                      f"load average {load:.1f} before", flush=True)
+                csvs.append((out / "grades.csv").read_text())
+            print(f"{students} students, chunks of {chunk}: every run wrote the same grades.csv: "
+                  f"{all(text == csvs[0] for text in csvs)}")
+
+
+if __name__ == "__main__":
+    import argparse
+    import tempfile
+    parser = argparse.ArgumentParser(description="Start a one-node Slurm cluster, print sinfo, stop it; "
+                                                 "with --measure, time a class of hw1 students on it.")
+    parser.add_argument("--measure", type=int, metavar="STUDENTS",
+                        help="grade this many hw1 students locally and on the cluster, twice each")
+    parser.add_argument("--chunk", type=int, default=10)
+    args = parser.parse_args()
+    if args.measure:
+        measure_class(args.measure, args.chunk)
+    else:
+        with tempfile.TemporaryDirectory(prefix="slurm-cluster-") as tmp:
+            with SlurmCluster(tmp) as cluster:
+                print(cluster.run("sinfo").stdout)
