@@ -139,7 +139,13 @@ NOTEBOOKS = {
     "hw2_backprop": ("PASS backprop_batch", "FIX  backprop_batch", 6),
     "hw3_optimizers": ("PASS adam", "FIX  adam", 7),
     "hw4_gpu": ("PASS train_epoch", "FIX  train_epoch", 5),
+    "hw5_cross_entropy": ("PASS binary_cross_entropy", "FIX  binary_cross_entropy", 8),
 }
+
+
+def test_every_assignment_notebook_is_run_here():
+    from autograder import assignments
+    assert set(NOTEBOOKS) == set(assignments.ASSIGNMENTS)
 
 
 @pytest.mark.parametrize("folder", ["solutions", "assignments"])
