@@ -390,7 +390,7 @@ def measure_shared_baselines():
     return per_update(times), probe
 
 
-def measure_against_shared(student, rng, shared):
+def measure_against_shared(student, rng):
     """The student's rounds, each beside two probe runs, for comparison with shared baselines."""
     weights, biases, X, Y, rounds = speed_case(rng)
     times, probe = [], []
@@ -410,7 +410,7 @@ def shared_speed_verdicts(student, rng, shared):
     recorded_spread = baselines.relative_spread(shared["probe"])
     if recorded_spread > SHARED_MAX_SPREAD:
         return None, f"the shared baselines were measured under load (probe spread {recorded_spread:.0%})"
-    student_times, probe = measure_against_shared(student, rng, shared)
+    student_times, probe = measure_against_shared(student, rng)
     agrees, ratio = baselines.probe_agrees(shared["probe"], probe)
     baselines.add_timing("speed", probe_spread=round(baselines.relative_spread(probe), 4),
                          probe_ratio=round(ratio, 4))
