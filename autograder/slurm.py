@@ -143,7 +143,8 @@ def cpus_per_task(sbatch_options):
 
 def students_at_once(assignment, sbatch_options, grade_args):
     """How many students one task grades at a time: --jobs when given, else one for an assignment timed on
-    a GPU (students sharing a GPU would slow each other's timed epochs), else one per CPU of the task."""
+    a GPU (their timed epochs would take turns on the task's one GPU anyway, and the speed item's NumPy
+    baseline wants the task's CPUs to itself), else one per CPU of the task."""
     if "--jobs" in grade_args:
         return int(grade_args[grade_args.index("--jobs") + 1])
     return 1 if assignment.limits.gpu else cpus_per_task(sbatch_options)
