@@ -337,7 +337,6 @@ def b64_to_array(text):
     return array
 
 
-_array_to_b64, _b64_to_array = array_to_b64, b64_to_array  # the names they had before
 
 
 # ---------------------------------------------------------------- encode and decode

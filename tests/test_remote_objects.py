@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 
 from autograder.proxy import Student, StudentError, Worker
-from autograder.sandbox import Limits
+from autograder.limits import Limits
 
 TOY = b'''
 import numpy as np
@@ -55,7 +55,7 @@ def test_exceptions_in_constructors_are_student_errors(student):
 def test_a_stored_data_set_is_picked_from_by_index(student):
     X = np.arange(12.0).reshape(3, 4)
     Y = np.eye(4)[:2]
-    from autograder.wire import ColumnPairs, Pick
+    from autograder.wire_datasets import ColumnPairs, Pick
     data = student.store(ColumnPairs(X, Y))
     holder = student.new("Momentum", [np.zeros(1)])
     holder.set("picked", Pick(data, [3, 0]))
@@ -67,7 +67,7 @@ def test_a_stored_data_set_is_picked_from_by_index(student):
 
 
 def test_bytes_travel_and_arrive_divided_exactly(student):
-    from autograder.wire import ColumnPairs
+    from autograder.wire_datasets import ColumnPairs
     pixels = np.arange(256, dtype=np.uint8).reshape(2, 128)
     data = student.store(ColumnPairs(pixels, np.ones((1, 128), np.uint8), x_divisor=255.0))
     first = student.fetch(data)[5][0]
