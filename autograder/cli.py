@@ -328,7 +328,8 @@ def build_parser():
     p.add_argument("--slurm", action="store_true",
                    help="grade on a Slurm cluster (sbatch array jobs), then merge and summarise as here")
     p.add_argument("--sbatch-options", metavar='"STRING"',
-                   help='extra sbatch options for --slurm, e.g. "--partition=gpu --gres=gpu:1"')
+                   help='extra sbatch options for --slurm, e.g. --sbatch-options="--partition=gpu --gres=gpu:1" '
+                        '(write it with "=": a value starting with "--" is otherwise taken for an option)')
     p.add_argument("--chunk", type=positive_int, metavar="N", help="students per Slurm array task (with --slurm)")
     p.set_defaults(func=_grade_all)
 
