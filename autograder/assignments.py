@@ -6,7 +6,7 @@ item names and points; tests check that they agree.
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .sandbox import Limits
+from .limits import Limits
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 

@@ -41,7 +41,7 @@ def probe():
     sys.path.insert(0, str(REPO))
     os.environ["AUTOGRADER_CUPY_STAND_IN"] = ""
     from autograder import gpu
-    from autograder.sandbox import Limits
+    from autograder.limits import Limits
     return gpu.probe(Limits(gpu=True))
 
 

@@ -132,7 +132,8 @@ def pytest_collection_modifyitems(config, items):
     if not marked:
         return
     from autograder import gpu
-    from autograder.sandbox import STAND_IN_ENV, Limits
+    from autograder.limits import Limits
+    from autograder.sandbox import STAND_IN_ENV
     saved = os.environ.pop(STAND_IN_ENV, None)  # the stand-in is not a GPU
     try:
         status = gpu.probe(Limits(gpu=True))

@@ -9,7 +9,7 @@ from conftest import REPO
 
 def test_without_a_gpu_the_check_says_unverified(tmp_path):
     from autograder import gpu
-    from autograder.sandbox import Limits
+    from autograder.limits import Limits
     if gpu.probe(Limits(gpu=True))["available"]:
         pytest.skip("this machine has a GPU: course.py gpu-check runs the real checks here")
     done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "gpu_check.py"), "--out", str(tmp_path / "gc")],

@@ -18,7 +18,7 @@ ON_THE_GPU = ["kernel_formula_wrong", "order_indexed_on_the_host", "cost_read_ba
 
 def test_the_probe_names_a_real_device():
     from autograder import gpu
-    from autograder.sandbox import Limits
+    from autograder.limits import Limits
     status = gpu.probe(Limits(gpu=True))
     assert status["available"] and not status["stand_in"] and status["device"], status
 

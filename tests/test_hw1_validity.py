@@ -34,7 +34,7 @@ def load(path, name):
 SUITE = load(REPO / "autograder" / "hidden" / "test_hw1_activations.py", "hw1_hidden_suite")
 REFERENCE_MODULE = load(REFERENCE, "hw1_reference")
 
-# The functions the worker builds from a FunctionSpec (autograder/worker.py), for numerical_gradient.
+# The functions the worker builds from a FunctionSpec (autograder/worker_library.py), for numerical_gradient.
 SPEC_FUNCTIONS = {
     "cubic": lambda c: lambda x: float(np.sum(c * x ** 3)),
     "sin_mix": lambda a, b: lambda x: float(np.sum(np.sin(a * x) + b * x ** 2)),
