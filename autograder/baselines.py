@@ -326,6 +326,8 @@ class SharedBaselines:
         if self.failed:
             return False
         entry = ((report or {}).get("timing") or {}).get(TIMED_ITEMS[self.assignment_id]) or {}
+        if entry.get("probe_against", self.record["id"] if self.record else None) != (self.record or {}).get("id"):
+            return self.due()  # compared with an earlier measurement: says nothing about the current one
         spread = entry.get("probe_spread")
         fell_back = entry.get("baselines", {}).get("source") == "own" and entry.get("shared_declined")
         reason = self.needs_remeasure(spread if isinstance(spread, (int, float)) else None)

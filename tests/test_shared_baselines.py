@@ -106,6 +106,8 @@ def test_a_growing_probe_spread_triggers_a_re_measure(tmp_path):
     assert s.needs_remeasure(0.05) is None                      # noise of a quiet machine
     assert "spread grew" in s.needs_remeasure(0.8)
     report = {"timing": {"speed": {"probe_spread": 0.8, "baselines": {"source": "shared", "id": 1}}}}
+    stale = {"timing": {"speed": {"probe_spread": 0.8, "probe_against": 0}}}  # compared with an older measurement
+    assert not s.after_student(stale)
     assert s.after_student(report) and "spread grew" in s.due_reason
     s.measure_now()
     assert not s.due() and [i for i, _, _ in s.history] == [1, 2]

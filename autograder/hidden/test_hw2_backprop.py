@@ -413,7 +413,7 @@ def shared_speed_verdicts(student, rng, shared):
     student_times, probe = measure_against_shared(student, rng)
     agrees, ratio = baselines.probe_agrees(shared["probe"], probe)
     baselines.add_timing("speed", probe_spread=round(baselines.relative_spread(probe), 4),
-                         probe_ratio=round(ratio, 4))
+                         probe_ratio=round(ratio, 4), probe_against=shared["id"])
     if not agrees:
         return None, f"the load changed since the shared baselines were measured (probe {ratio:.2f}x)"
     verdicts = {part: speed_verdict(student_times, shared["rounds"], fast_enough(part))
