@@ -653,7 +653,8 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
     remove_staging_folders(root, staged_before)
     if shared is not None:
         forget_shared_baselines(shared_folder)
-        print("shared baselines measured " + "; ".join(f"#{i} ({why})" for i, _, why in shared.history))
+        print(f"shared baselines measured {len(shared.history)} time(s) in {shared.seconds:.1f} s: "
+              + "; ".join(f"#{i} ({why})" for i, _, why in shared.history))
     outcomes = [found[s] for s in names]
     with output_to(log_fd):
         check_gradebook(app.coursedir, assignment_id, outcomes)

@@ -15,6 +15,9 @@ def test_the_extrapolation_and_the_gpu_lock_model_are_arithmetic():
                                               "feedforward": {"total_s": 1.0}}}
     held, class_held = class_time.gpu_lock_model(row, students=200)
     assert held == 6.0 and class_held == 1200.0  # the GPU items of 200 gradings, one after another
+    # 200 students at 2 s, and the shared baselines measured 1 + 200 // 25 times at 3 s each
+    assert class_time.class_seconds(2.0, 3.0, 200) == 400 + 9 * 3.0
+    assert class_time.class_seconds(2.0, 0.0, 200) == 400
 
 
 @pytest.mark.slow
@@ -29,7 +32,9 @@ def test_the_benchmark_runs_on_a_small_class(tmp_path):
         ("hw2_backprop", "grade-all"), ("hw2_backprop", "nbgrader")]
     for r in rows:
         assert r["all_full_marks"] and r["students"] == 2 and r["per_student_s"] > 0
-        assert r["class_200_min"] == pytest.approx(r["per_student_s"] * 200 / 60, abs=0.06)
+        expected = class_time.class_seconds(r["per_student_s"], r["measuring_s"] / max(1, r["baseline_measurements"]),
+                                            200) / 60
+        assert r["class_200_min"] == pytest.approx(expected, abs=0.06)
         assert r["load_before"] >= 0
     for r in rows[2:]:  # hw2: the timed items split into baselines, the student's runs, the grader's replay
         assert {"student_s", "replay_s"} <= set(r["items"]["speed"]) and "total_s" in r["items"]["speed"]
