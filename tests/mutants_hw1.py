@@ -11,6 +11,7 @@ the naive, overflowing sigmoid and softmax: (items they break, edits).
 """
 from pathlib import Path
 
+import mutation
 from mutation import apply_edits
 
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "hw1_activations" / "activations.py"
@@ -64,11 +65,7 @@ MUTANTS = {
 
 def new_body(function, body):
     """The edit that puts ``body`` in place of ``function``'s solution lines."""
-    text = REFERENCE.read_text()
-    start = text.index(f"\ndef {function}(")
-    begin = text.index("    ### BEGIN SOLUTION\n", start) + len("    ### BEGIN SOLUTION\n")
-    end = text.index("    ### END SOLUTION", begin)
-    return [(text[start:end], text[start:begin] + body)]
+    return mutation.new_body(REFERENCE, function, body)
 
 
 ZEROS = "    return np.zeros_like(np.asarray({x}, dtype=np.float64))[()]\n"

@@ -9,6 +9,7 @@ constant, the input itself): they must score 0 on their item.
 """
 from pathlib import Path
 
+import mutation
 from mutation import apply_edits
 
 REFERENCE = Path(__file__).resolve().parent.parent / "solutions" / "hw5_cross_entropy" / "cross_entropy.py"
@@ -73,11 +74,7 @@ MUTANTS = {
 
 def new_body(function, body):
     """The edit that puts ``body`` in place of ``function``'s solution lines."""
-    text = REFERENCE.read_text()
-    start = text.index(f"\ndef {function}(")
-    begin = text.index("    ### BEGIN SOLUTION\n", start) + len("    ### BEGIN SOLUTION\n")
-    end = text.index("    ### END SOLUTION", begin)
-    return [(text[start:end], text[start:begin] + body)]
+    return mutation.new_body(REFERENCE, function, body)
 
 
 # (item, function, body): each ignores what it was given.

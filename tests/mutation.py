@@ -8,3 +8,12 @@ def apply_edits(text, edits, name):
             raise ValueError(f"mutant {name}: {old!r} must occur exactly once in the reference")
         text = text.replace(old, new)
     return text
+
+
+def new_body(reference, function, body):
+    """The edit that puts ``body`` in place of the solution lines of ``function`` in the file ``reference``."""
+    text = reference.read_text()
+    start = text.index(f"\ndef {function}(")
+    begin = text.index("    ### BEGIN SOLUTION\n", start) + len("    ### BEGIN SOLUTION\n")
+    end = text.index("    ### END SOLUTION", begin)
+    return [(text[start:end], text[start:begin] + body)]

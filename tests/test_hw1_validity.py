@@ -6,30 +6,18 @@ reference, or versions of it that ignore their input or overflow). No sandbox
 and no worker, so hundreds of grading seeds take seconds; tests/test_hw1_grading.py
 grades the same kinds of module through the real command line.
 """
-import copy
-import hashlib
-import importlib.util
-import inspect
 import warnings
 
 import numpy as np
 import pytest
 
-from autograder.proxy import Result
-from autograder.wire import FunctionSpec
+import in_process
 from conftest import REPO
+from in_process import load
 from mutants_hw1 import REFERENCE
 
 SEEDS = range(150)
 ELEMENTWISE = ("sigmoid_prime", "relu", "relu_prime", "leaky_relu", "leaky_relu_prime", "elu", "elu_prime")
-
-
-def load(path, name):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 SUITE = load(REPO / "autograder" / "hidden" / "test_hw1_activations.py", "hw1_hidden_suite")
 REFERENCE_MODULE = load(REFERENCE, "hw1_reference")
@@ -42,54 +30,15 @@ SPEC_FUNCTIONS = {
 }
 
 
-class InProcessStudent:
-    """Answers the suite's calls as the worker would (copied arguments, warnings recorded)."""
-
-    def __init__(self, functions):
-        self.functions = functions
-
-    def call(self, name, *args, return_args=False, **kwargs):
-        args = [SPEC_FUNCTIONS[a.name](**a.params) if isinstance(a, FunctionSpec) else copy.deepcopy(a)
-                for a in args]
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            value = self.functions[name](*args, **kwargs)
-        value = value.copy() if isinstance(value, np.ndarray) else value  # the wire copies too
-        found = [f"{w.category.__name__}: {w.message}" for w in caught]
-        return Result(value, args if return_args else None, found)
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs).value
-
-
 def checks(item):
     """(check id, test function, parameters) for every check of ``item`` in the hidden suite."""
-    found = []
-    for name, function in vars(SUITE).items():
-        marks = getattr(function, "pytestmark", []) if name.startswith("test_") else []
-        if not any(m.name == "item" and m.args[0] == item for m in marks):
-            continue
-        parametrized = [m for m in marks if m.name == "parametrize"]
-        if not parametrized:
-            found.append((name, function, {}))
-        for mark in parametrized:
-            argname, values = mark.args
-            found += [(f"{name}[{v}]", function, {argname: v}) for v in values]
-    assert found, f"no checks for {item}"
-    return found
+    return in_process.checks(SUITE, item)
 
 
 def run_check(function, params, functions, seed, check_id):
     """None when the check passes, else its feedback sentence."""
-    digest = hashlib.sha256(check_id.encode()).digest()
-    fixtures = {"student": InProcessStudent(functions),
-                "rng": np.random.default_rng([seed, int.from_bytes(digest[:8], "little")])}
-    wanted = inspect.signature(function).parameters
-    try:
-        function(**{k: v for k, v in {**fixtures, **params}.items() if k in wanted})
-    except AssertionError as exc:
-        return str(exc) or "failed"
-    return None
+    student = in_process.InProcessStudent(functions, SPEC_FUNCTIONS)
+    return in_process.run_check(function, params, student, seed, check_id)
 
 
 def with_function(name, replacement):

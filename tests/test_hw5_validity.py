@@ -7,19 +7,16 @@ hw1. No sandbox and no worker, so hundreds of grading seeds take seconds;
 tests/test_hw5_grading.py grades the same kinds of module through the real
 command line.
 """
-import hashlib
-import inspect
 import warnings
-from copy import deepcopy
 
 import numpy as np
 import pytest
 
+import in_process
 from autograder import assignments
-from autograder.proxy import Result
 from conftest import REPO
+from in_process import load
 from mutants_hw5 import REFERENCE
-from test_hw1_validity import load
 
 SEEDS = range(150)
 SUITE = load(REPO / "autograder" / "hidden" / "test_hw5_cross_entropy.py", "hw5_hidden_suite")
@@ -30,53 +27,14 @@ FUNCTIONS = ("binary_cross_entropy", "categorical_cross_entropy", "log_softmax",
 ITEMS = [i.name for i in assignments.get("hw5_cross_entropy").items]
 
 
-class InProcessStudent:
-    """Answers the suite's calls as the worker would (copied arguments, warnings recorded)."""
-
-    def __init__(self, functions):
-        self.functions = functions
-
-    def call(self, name, *args, return_args=False, **kwargs):
-        args = [deepcopy(a) for a in args]
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            value = self.functions[name](*args, **kwargs)
-        value = value.copy() if isinstance(value, np.ndarray) else value  # the wire copies too
-        found = [f"{w.category.__name__}: {w.message}" for w in caught]
-        return Result(value, args if return_args else None, found)
-
-    def __getattr__(self, name):
-        return lambda *args, **kwargs: self.call(name, *args, **kwargs).value
-
-
 def checks(item, prefix="test_"):
     """(check id, test function, parameters) for every check of ``item`` whose name starts with ``prefix``."""
-    found = []
-    for name, function in vars(SUITE).items():
-        marks = getattr(function, "pytestmark", []) if name.startswith(prefix) else []
-        if not any(m.name == "item" and m.args[0] == item for m in marks):
-            continue
-        parametrized = [m for m in marks if m.name == "parametrize"]
-        if not parametrized:
-            found.append((name, function, {}))
-        for mark in parametrized:
-            argname, values = mark.args
-            found += [(f"{name}[{v}]", function, {argname: v}) for v in values]
-    assert found, f"no checks for {item} starting with {prefix}"
-    return found
+    return in_process.checks(SUITE, item, prefix)
 
 
 def run_check_with(function, params, functions, seed, check_id):
     """None when the check passes, else its feedback sentence (seeded as a grading run seeds it)."""
-    digest = hashlib.sha256(check_id.encode()).digest()
-    fixtures = {"student": InProcessStudent(functions),
-                "rng": np.random.default_rng([seed, int.from_bytes(digest[:8], "little")])}
-    wanted = inspect.signature(function).parameters
-    try:
-        function(**{k: v for k, v in {**fixtures, **params}.items() if k in wanted})
-    except AssertionError as exc:
-        return str(exc) or "failed"
-    return None
+    return in_process.run_check(function, params, in_process.InProcessStudent(functions), seed, check_id)
 
 
 def reference_with(**replaced):
