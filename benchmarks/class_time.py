@@ -115,9 +115,9 @@ def run_class(assignment, path, students, jobs, shared, seed):
     tail = (result.stdout + result.stderr)[-1500:]
     measured = re.search(r"shared baselines measured (\d+) time\(s\) in ([\d.]+) s", result.stdout)
     measuring = (int(measured.group(1)), float(measured.group(2))) if measured else (0, 0.0)
-    if len(reports) != students:
-        raise RuntimeError(f"{assignment.id} {path}: {len(reports)} reports for {students} students "
-                           f"(exit {result.returncode}):\n{tail}")
+    if len(reports) != students:  # counted as not full marks; the run goes on with the other assignments
+        print(f"  {assignment.id} {path}: {len(reports)} reports for {students} students "
+              f"(exit {result.returncode}):\n{tail}", file=sys.stderr)
     return wall, reports, load_before, load_after, measuring
 
 
@@ -174,7 +174,8 @@ def measure(assignment, path, students, jobs, repeats, shared, seed):
         "goal_met": total[GOAL_STUDENTS] <= GOAL_SECONDS,
         "over_goal_min": round(max(0.0, total[GOAL_STUDENTS] - GOAL_SECONDS) / 60, 1),
         "load_before": round(load_before, 2), "load_after": round(load_after, 2),
-        "all_full_marks": all(full_marks(assignment, r) for r in reports),
+        "reports": len(reports),
+        "all_full_marks": len(reports) == students and all(full_marks(assignment, r) for r in reports),
         "items": item_breakdown(reports),
         "baselines": baseline_sources(reports, "speed"),
     }
