@@ -56,6 +56,7 @@ REMEASURE_EVERY = 25      # students between two measurements of the shared base
 SPREAD_GROWTH = 1.5       # a grading's probe spread this many times the recorded one triggers a re-measure
 SPREAD_FLOOR = 0.10       # ...unless it stays below this relative spread (noise of a quiet machine)
 LOAD_RECHECK_GAP = 4      # students at least between two re-measures for a grading that saw the load change
+STOP_AFTER_DECLINES = 8   # gradings in a row that could not use the shared baselines: stop offering them
 MEASURE_ATTEMPTS = 3      # measurements of the shared baselines in a row while the probe is not steady
 STEADY_SPREAD = 0.25      # a probe spread up to this is a steady machine
 MAX_AGE_S = 6 * 3600      # an older file is stale
@@ -265,7 +266,8 @@ class SharedBaselines:
         self.due_reason = "first measurement"
         self.history = []       # (id, time, why) of every measurement
         self.seconds = 0.0      # spent measuring, in all
-        self.failed = None      # why measuring failed (then every grading measures its own)
+        self.failed = None      # why measuring failed or stopped (then every grading measures its own)
+        self.declined_in_a_row = 0
 
     @staticmethod
     def supported(assignment_id, items=None):
@@ -289,8 +291,7 @@ class SharedBaselines:
             except Exception as exc:  # noqa: BLE001 - the gradings measure their own; the class is still graded
                 self.failed = f"{type(exc).__name__}: {exc}"
                 self.due_reason = None
-                if self.path.exists():
-                    self.path.unlink()
+                self.path.unlink(missing_ok=True)
                 print(f"WARNING: the shared baselines could not be measured ({self.failed}); "
                       f"every student measures their own", file=sys.stderr)
                 return None
@@ -330,6 +331,16 @@ class SharedBaselines:
             return self.due()  # compared with an earlier measurement: says nothing about the current one
         spread = entry.get("probe_spread")
         fell_back = entry.get("baselines", {}).get("source") == "own" and entry.get("shared_declined")
+        self.declined_in_a_row = self.declined_in_a_row + 1 if fell_back else 0
+        if self.declined_in_a_row >= STOP_AFTER_DECLINES:
+            # The gradings keep finding the machine unlike it was at the measurement (say, the class's own
+            # concurrency on a machine others load too): offering shared baselines only costs them time.
+            self.failed = f"{self.declined_in_a_row} gradings in a row could not use them ({entry['shared_declined']})"
+            self.due_reason = None
+            self.path.unlink(missing_ok=True)  # gradings that inherited its name (autograde's workers) find none
+            print(f"NOTE: shared baselines no longer offered: {self.failed}; every student measures their own",
+                  file=sys.stderr)
+            return False
         reason = self.needs_remeasure(spread if isinstance(spread, (int, float)) else None)
         if reason is None and fell_back and "load" in str(entry.get("shared_declined")) \
                 and self.since >= LOAD_RECHECK_GAP:

@@ -217,3 +217,17 @@ def test_a_failed_measurement_leaves_every_grading_to_measure_its_own(tmp_path):
     s = shared(tmp_path, measure=broken)
     assert s.measure_now() is None and not s.due() and s.environment() == {}
     assert not any(s.after_student(None) for _ in range(10))  # never measured again
+
+
+def test_sharing_stops_when_gradings_keep_declining_it(tmp_path):
+    s = shared(tmp_path, every=1000)
+    s.measure_now()
+    declined = {"timing": {"speed": {"baselines": {"source": "own"}, "probe_against": 1,
+                                     "shared_declined": "not passed against the shared baselines"}}}
+    for _ in range(baselines.STOP_AFTER_DECLINES - 1):
+        s.after_student(declined)
+    assert s.environment() != {}
+    s.after_student({"timing": {"speed": {"baselines": {"source": "shared", "id": 1}, "probe_against": 1}}})
+    for _ in range(baselines.STOP_AFTER_DECLINES):  # a used one in between starts the count again
+        s.after_student(declined)
+    assert s.environment() == {} and "in a row" in s.failed and not s.due() and not s.path.exists()
