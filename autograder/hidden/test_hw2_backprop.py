@@ -20,7 +20,7 @@ from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_differences, forward, pairs,
                                        random_net, sigmoid)
 from autograder.proxy import Student, StudentError, Worker
-from autograder.sandbox import Limits
+from autograder.limits import Limits
 from autograder.wire import ColumnPairs, Pick
 
 FD_RTOL, FD_ATOL = 1e-7, 1e-9      # correct gradients are off by <3e-11 here (measured); a bug by >1e-2
