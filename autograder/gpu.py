@@ -9,6 +9,7 @@ call fails (no driver, no libnvrtc, old driver) gets available=False.
 import contextlib
 import fcntl
 import os
+import re
 import tempfile
 from dataclasses import replace
 from pathlib import Path
@@ -42,6 +43,16 @@ def not_graded_reason(status):
             f"it will be graded where one is")
 
 
+def _visible_devices():
+    """The GPUs this process may use, for the lock's name: one lock per device set, so that
+    Slurm tasks on different GPUs of one node (each with its own CUDA_VISIBLE_DEVICES) do not
+    wait for each other, while gradings sharing a GPU still take turns."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is None:
+        return "all"
+    return re.sub(r"[^A-Za-z0-9,-]", "_", visible)[:200] or "none"
+
+
 @contextlib.contextmanager
 def exclusive_timing(waiting=contextlib.nullcontext):
     """Hold the machine's GPU timing lock: gradings running side by side (grade-all --jobs N)
@@ -50,7 +61,7 @@ def exclusive_timing(waiting=contextlib.nullcontext):
     ``waiting()`` wraps the wait for the lock (the grader passes one that does not charge
     the wait to the submission's time budget).
     """
-    path = Path(tempfile.gettempdir()) / f"nn-course-gpu-timing-{os.getuid()}.lock"
+    path = Path(tempfile.gettempdir()) / f"nn-course-gpu-timing-{os.getuid()}-{_visible_devices()}.lock"
     with open(path, "a") as lock:
         with waiting():
             fcntl.flock(lock, fcntl.LOCK_EX)
