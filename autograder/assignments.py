@@ -6,6 +6,7 @@ item names and points; tests check that they agree.
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import UnknownAssignment
 from .limits import Limits
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -133,10 +134,6 @@ ASSIGNMENTS = {
         ),
     ]
 }
-
-
-class UnknownAssignment(KeyError):
-    pass
 
 
 def get(assignment_id):

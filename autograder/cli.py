@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 from . import assignments
+from .errors import EXIT_CANNOT, EXIT_CHECKS_FAIL, EXIT_OK, CannotGrade, CourseError
+from .report import GRADED, NOT_GRADED_PREFIX
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -73,58 +75,45 @@ def _limits_args(args):
 
 
 def _grade(args):
-    from .grading import CannotGrade, grade
+    from .grading import grade
     problem = args.json and _output_file_problem(args.json)
     if problem:
-        print(f"cannot grade: {problem}", file=sys.stderr)
-        return 1
-    try:
-        limits = assignments.get(args.assignment).limits
-        if args.call_timeout is not None:
-            limits = dataclasses.replace(limits, call_timeout_s=args.call_timeout)
-        if args.time_budget is not None:
-            limits = dataclasses.replace(limits, total_s=args.time_budget)
-        report = grade(args.assignment, args.folder, seed=args.seed, items=args.item or None, limits=limits)
-    except (CannotGrade, assignments.UnknownAssignment) as exc:
-        print(f"cannot grade: {exc.args[0]}", file=sys.stderr)
-        return 1
+        raise CannotGrade(problem)
+    limits = assignments.get(args.assignment).limits
+    if args.call_timeout is not None:
+        limits = dataclasses.replace(limits, call_timeout_s=args.call_timeout)
+    if args.time_budget is not None:
+        limits = dataclasses.replace(limits, total_s=args.time_budget)
+    report = grade(args.assignment, args.folder, seed=args.seed, items=args.item or None, limits=limits)
     if args.json:
         try:
             report.write_json(args.json)
         except OSError as exc:
             print(report.table())
             print(f"cannot write the report to {args.json}: {exc.strerror or exc}", file=sys.stderr)
-            return 1
+            return EXIT_CANNOT
     print(report.table())
     if args.json:
         print(f"report written to {args.json}")
-    return 0
+    return EXIT_OK
 
 
 def _grade_all(args):
     from . import batch
-    try:
-        assignment = assignments.get(args.assignment)
-    except assignments.UnknownAssignment as exc:
-        print(f"cannot grade: {exc.args[0]}", file=sys.stderr)
-        return 1
+    assignment = assignments.get(args.assignment)
     if not Path(args.folder).is_dir():
-        print(f"cannot grade: {args.folder!r} is not a folder", file=sys.stderr)
-        return 1
+        raise CannotGrade(f"{args.folder!r} is not a folder")
     problem = _output_folder_problem(args.out, "the reports")
     if problem:
-        print(f"cannot grade: {problem}", file=sys.stderr)
-        return 1
+        raise CannotGrade(problem)
     unknown = [name for name in args.item or [] if name not in {item.name for item in assignment.items}]
     if unknown:
-        print(f"cannot grade: unknown item(s) for {args.assignment}: {', '.join(unknown)}", file=sys.stderr)
-        return 1
+        raise CannotGrade(f"unknown item(s) for {args.assignment}: {', '.join(unknown)}")
     extra = _limits_args(args)
     if args.slurm:
         return _grade_all_on_slurm(args, batch, extra)
     if args.sbatch_options or args.chunk:
-        print("cannot grade: --sbatch-options and --chunk go with --slurm", file=sys.stderr)
-        return 1
+        raise CannotGrade("--sbatch-options and --chunk go with --slurm")
     return batch.grade_all(args.assignment, args.folder, args.out, jobs=args.jobs, extra=extra,
                            students=args.student, items=args.item, not_graded_only=args.not_graded_only)
 
@@ -136,13 +125,12 @@ def _grade_all_on_slurm(args, batch, extra):
     except ImportError:
         print("cannot grade on Slurm: this installation has no autograder.slurm module; "
               "run grade-all without --slurm", file=sys.stderr)
-        return 1
+        return EXIT_CANNOT
     submissions = batch.find_submissions(args.folder, args.assignment)
     try:
         students = batch.select_students(submissions, args.student)
     except ValueError as exc:
-        print(f"cannot grade: {exc} in {args.folder}", file=sys.stderr)
-        return 1
+        raise CannotGrade(f"{exc} in {args.folder}") from None
     items = args.item or []
     if args.not_graded_only:
         # Each task grades into an empty staging folder, so it is told the items: those NOT GRADED for any
@@ -164,8 +152,7 @@ def _grade_all_on_slurm(args, batch, extra):
     try:
         sbatch_options = shlex.split(args.sbatch_options or "")
     except ValueError as exc:
-        print(f"cannot grade: --sbatch-options: {exc}", file=sys.stderr)
-        return 1
+        raise CannotGrade(f"--sbatch-options: {exc}") from None
     return grade_all_on_slurm(args.assignment, args.folder, args.out, students, grade_args, sbatch_options,
                               args.chunk)
 
@@ -177,25 +164,21 @@ def _autograde(args):
 
 
 def _check(args):
-    from .grading import CannotGrade, grade
+    from .grading import grade
     folder = args.folder or REPO / "assignments" / args.assignment
-    try:
-        report = grade(args.assignment, folder, suite="public", items=args.item or None)
-    except CannotGrade as exc:
-        print(f"cannot check: {exc}", file=sys.stderr)
-        return 1
+    report = grade(args.assignment, folder, suite="public", items=args.item or None)
     print(f"Public checks for {args.assignment} in {folder}")
     name_w = max(len(i.name) for i in report.items)
     for item in report.items:
-        if item.status != "graded":  # every check skipped, e.g. a GPU item on a machine without one
-            reason = item.feedback.removeprefix("not graded: ")
+        if item.status != GRADED:  # every check skipped, e.g. a GPU item on a machine without one
+            reason = item.feedback.removeprefix(NOT_GRADED_PREFIX)
             print(f"  SKIP {item.name:<{name_w}}  not checked here: {reason}")
             continue
         mark = "PASS" if item.checks_passed == item.checks_total and item.checks_total else "FIX "
         print(f"  {mark} {item.name:<{name_w}}  {item.feedback}")
     passed = sum(i.checks_passed for i in report.items)
     total = sum(i.checks_total for i in report.items)
-    if total == 0 and all(i.status != "graded" for i in report.items):
+    if total == 0 and all(i.status != GRADED for i in report.items):
         print("No public check could run here (see SKIP above).")
     elif total == 0:
         print("No public check could run on this folder: fix what the FIX lines above say first "
@@ -203,47 +186,39 @@ def _check(args):
     else:
         print(f"{passed}/{total} public checks pass. The hidden tests that give the grade check much more "
               "(the assignment notebook says what); passing these is a start, not a grade.")
-    return 3 if args.strict and passed < total else 0
+    return EXIT_CHECKS_FAIL if args.strict and passed < total else EXIT_OK
 
 
 def _release(args):
-    from .release import ReleaseError, release
+    from .release import release
     ids = sorted(assignments.ASSIGNMENTS) if args.assignment == "all" else [args.assignment]
     for assignment_id in ids:
-        try:
-            out = release(assignment_id, REPO)
-        except (ReleaseError, assignments.UnknownAssignment) as exc:
-            print(f"cannot release: {exc.args[0]}", file=sys.stderr)
-            return 1
+        out = release(assignment_id, REPO)
         print(f"released {assignment_id} -> {out}")
-    return 0
+    return EXIT_OK
 
 
 def _student_repo(args):
-    from .student_repo import ExportError, export
+    from .errors import ExportError
+    from .student_repo import export
     problem = _output_folder_problem(args.dest, "the export")
     if problem:
-        print(f"cannot export: {problem}", file=sys.stderr)
-        return 1
+        raise ExportError(problem)
     try:
         files = export(REPO, Path(args.dest), git=args.git)
-    except ExportError as exc:
-        print(f"cannot export: {exc}", file=sys.stderr)
-        return 1
     except OSError as exc:
         print(f"cannot export to {args.dest}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        return EXIT_CANNOT
     print(f"wrote {len(files)} files to {args.dest}: lectures, released assignments, the engine and the "
           "public checks; no solutions, hidden suites or tests")
-    return 0
+    return EXIT_OK
 
 
 def _demo(args):
     from .demo import run_demo
     problem = args.workdir and _output_folder_problem(args.workdir, "the demo course")
     if problem:
-        print(f"cannot run the demo: {problem}", file=sys.stderr)
-        return 1
+        raise CourseError(problem)
     return run_demo(REPO, Path(args.workdir) if args.workdir else None)
 
 
@@ -253,7 +228,7 @@ def _list(args):
         for item in a.items:
             gpu = "  [GPU]" if item.needs_gpu else ""
             print(f"    {item.name:<22} {item.points:>4g}  {item.what}{gpu}")
-    return 0
+    return EXIT_OK
 
 
 def _add_limit_options(p):
@@ -286,7 +261,7 @@ def build_parser():
     p.add_argument("--seed", type=int, help="seed of the random inputs (default: fresh; printed in the JSON)")
     p.add_argument("--item", action="append", metavar="NAME", help="grade only this item (repeatable)")
     _add_limit_options(p)
-    p.set_defaults(func=_grade)
+    p.set_defaults(func=_grade, verb="grade")
 
     p = sub.add_parser(
         "grade-all", help="grade every submission in a folder, in parallel; regrade some (instructors)",
@@ -331,7 +306,7 @@ def build_parser():
                    help='extra sbatch options for --slurm, e.g. --sbatch-options="--partition=gpu --gres=gpu:1" '
                         '(write it with "=": a value starting with "--" is otherwise taken for an option)')
     p.add_argument("--chunk", type=positive_int, metavar="N", help="students per Slurm array task (with --slurm)")
-    p.set_defaults(func=_grade_all)
+    p.set_defaults(func=_grade_all, verb="grade")
 
     p = sub.add_parser(
         "autograde", help="autograde a whole class through nbgrader, several students at a time (instructors)",
@@ -377,20 +352,21 @@ def build_parser():
     p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
     p.add_argument("folder", nargs="?", help="your assignment folder (default: assignments/<assignment>)")
     p.add_argument("--item", action="append", metavar="NAME", help="check only this item (repeatable)")
-    p.add_argument("--strict", action="store_true", help="exit with status 3 when a public check fails")
-    p.set_defaults(func=_check)
+    p.add_argument("--strict", action="store_true",
+                   help=f"exit with status {EXIT_CHECKS_FAIL} when a public check fails")
+    p.set_defaults(func=_check, verb="check")
 
     p = sub.add_parser("release", help="build assignments/<id> from solutions/<id> (instructors)",
                        description="Run nbgrader generate_assignment and strip solution regions from "
                                    "the modules, writing the student release into assignments/.")
     p.add_argument("assignment", help="assignment id, or 'all'")
-    p.set_defaults(func=_release)
+    p.set_defaults(func=_release, verb="release")
 
     p = sub.add_parser("demo", help="the instructor's whole flow on a small demo class",
                        description="Release, collect four sample submissions, run nbgrader autograde, "
                                    "generate feedback, export grades and print a score table.")
     p.add_argument("--workdir", help="course folder to build the demo in (default: a new temp folder)")
-    p.set_defaults(func=_demo)
+    p.set_defaults(func=_demo, verb="run the demo")
 
     p = sub.add_parser("student-repo", help="export the repository students receive (instructors)",
                        description="Copy the tracked files students need into DEST, leaving out solutions/, "
@@ -400,7 +376,7 @@ def build_parser():
     p.add_argument("dest", help="a new, empty folder")
     p.add_argument("--git", action="store_true",
                    help="also make DEST a git repository with one commit (e.g. a GitHub Classroom template)")
-    p.set_defaults(func=_student_repo)
+    p.set_defaults(func=_student_repo, verb="export")
 
     p = sub.add_parser("list", help="list assignments and their graded items")
     p.set_defaults(func=_list)
@@ -412,6 +388,17 @@ def build_parser():
     return parser
 
 
+def print_cannot(verb, exc):
+    """The one way a CourseError reaches the terminal: "cannot <verb>: <why>", then any detail (a tool's log)."""
+    print(f"cannot {verb}: {exc}", file=sys.stderr)
+    if exc.detail:
+        print(exc.detail, file=sys.stderr)
+
+
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    return args.func(args)
+    try:
+        return args.func(args)
+    except CourseError as exc:
+        print_cannot(getattr(args, "verb", args.command), exc)
+        return EXIT_CANNOT

@@ -12,11 +12,8 @@ import pytest
 
 from . import assignments, baselines, cgroups, integrity, safe_paths, sandbox
 from .plugin import GradingPlugin
+from .errors import CannotGrade
 from .report import GRADED, NOT_GRADED, ItemResult, Report, feedback_for, import_cause
-
-
-class CannotGrade(Exception):
-    """Grading could not happen at all (bad arguments, broken grader)."""
 
 
 MAX_MODULE_BYTES = 1024 * 1024
@@ -179,7 +176,7 @@ def grade(assignment_id, submission_dir, *, suite="hidden", seed=None, items=Non
     try:
         assignment = assignments.get(assignment_id)
     except assignments.UnknownAssignment as exc:
-        raise CannotGrade(exc.args[0]) from None
+        raise CannotGrade(str(exc)) from None
     folder = Path(submission_dir)
     if not os.path.lexists(folder):  # a link or a file in its place is graded: a zero, saying why
         raise CannotGrade(f"submission folder {str(folder)!r} does not exist")

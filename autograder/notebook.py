@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+from .errors import EXIT_CHECKS_FAIL, EXIT_OK
+
 
 class PublicChecksFailed(AssertionError):
     """Raised so that the cell (and ``nbgrader validate``) shows the item as not passing yet."""
@@ -27,7 +29,7 @@ def public_checks(assignment_id, item=None, folder="."):
         command += ["--item", item]
     result = subprocess.run(command, capture_output=True, text=True)
     print(result.stdout, end="")
-    if result.returncode == 3:
+    if result.returncode == EXIT_CHECKS_FAIL:
         raise PublicChecksFailed(f"public checks for {item or assignment_id} do not pass yet (see above)")
-    if result.returncode != 0:
+    if result.returncode != EXIT_OK:
         raise RuntimeError(f"the public checks could not run: {result.stderr.strip()}")

@@ -2,33 +2,72 @@
 
 ``nbgrader generate_assignment`` strips solution regions from notebooks but
 copies ``.py`` files byte for byte, solutions included. So after it runs, the
-modules in the release folder are stripped here with nbgrader's own
-ClearSolutions logic, and the release is checked for any leftover marker.
+modules in the release folder are stripped here the way nbgrader's
+ClearSolutions strips a code cell, and the release is checked for any
+leftover marker.
+
+``solution_regions`` is the one reader of ``### BEGIN SOLUTION`` /
+``### END SOLUTION`` regions: stripping a module here and finding solution
+lines in the students' repository (student_repo.solution_lines) both use it.
 """
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 from . import assignments
+from .errors import ReleaseError, SolutionMarkersError
 
 CODE_STUB = '# YOUR CODE HERE\nraise NotImplementedError("not implemented yet")'
-MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+BEGIN_SOLUTION = "BEGIN SOLUTION"
+END_SOLUTION = "END SOLUTION"
+MARKERS = (BEGIN_SOLUTION, END_SOLUTION, "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+# What solution_regions says about each line.
+GIVEN, BEGIN, INSIDE, END = "given", "begin", "inside", "end"
 
 
-class ReleaseError(Exception):
-    pass
+def solution_regions(source):
+    """[(kind, line)] for each line of ``source`` (split on "\n" only, as nbgrader does).
+
+    kind is GIVEN (outside any region), BEGIN or END (a marker line: it contains
+    "BEGIN SOLUTION" or "END SOLUTION" anywhere, as nbgrader matches them) or
+    INSIDE. A region inside a region, or one never closed, raises
+    SolutionMarkersError; a stray END outside a region is a marker like any
+    other (nbgrader drops it too).
+    """
+    kinds, inside = [], False
+    for line in source.split("\n"):
+        if BEGIN_SOLUTION in line:
+            if inside:
+                raise SolutionMarkersError("a BEGIN SOLUTION region starts inside another one")
+            inside = True
+            kinds.append((BEGIN, line))
+        elif END_SOLUTION in line:
+            inside = False
+            kinds.append((END, line))
+        else:
+            kinds.append((INSIDE if inside else GIVEN, line))
+    if inside:
+        raise SolutionMarkersError("a BEGIN SOLUTION region has no END SOLUTION")
+    return kinds
 
 
-def strip_solutions(source):
-    """Module text with every ### BEGIN/END SOLUTION region replaced by a stub."""
-    from nbformat.v4 import new_code_cell
-    from nbgrader.preprocessors import ClearSolutions
+def strip_solutions(source, stub=CODE_STUB):
+    """Module text with every ### BEGIN/END SOLUTION region replaced by ``stub``, indented as its BEGIN line.
 
-    cell = new_code_cell(source)
-    clearer = ClearSolutions(code_stub={"python": CODE_STUB})
-    clearer._replace_solution_region(cell, "python")  # raises on unbalanced markers
-    return cell.source
+    The same text nbgrader's ClearSolutions gives a code cell: the lines of a
+    region and its two markers go, the stub's lines come at the marker's indentation.
+    """
+    lines = []
+    for kind, line in solution_regions(source):
+        if kind == GIVEN:
+            lines.append(line)
+        elif kind == BEGIN:
+            indent = re.match(r"\s*", line).group(0)
+            lines += [indent + stub_line for stub_line in stub.split("\n")]
+    return "\n".join(lines)
 
 
 def nbgrader_env():

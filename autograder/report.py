@@ -14,6 +14,9 @@ from . import safe_paths
 
 GRADED = "graded"
 NOT_GRADED = "not graded"
+# Feedback of an item NOT GRADED starts with this, added here only (not_graded_feedback): a suite's
+# pytest.skip() gives the plain reason, e.g. pytest.skip("MNIST is not available on this machine").
+NOT_GRADED_PREFIX = NOT_GRADED + ": "
 
 # The status of a whole submission (the "status" field of reports and of grades.csv).
 STUDENT_GRADED = "graded"
@@ -110,10 +113,19 @@ class Report:
         return "\n".join(lines)
 
 
+def not_graded_feedback(reasons):
+    """The feedback of an item NOT GRADED: the prefix once, then the distinct reasons.
+
+    A reason that already starts with the prefix (a suite that wrote it itself) is not prefixed again.
+    """
+    reasons = [r.removeprefix(NOT_GRADED_PREFIX) for r in reasons]
+    return NOT_GRADED_PREFIX + ("; ".join(dict.fromkeys(reasons)) or "no checks ran")
+
+
 def feedback_for(tally):
     notes = "".join(f"\n  {n}" for n in tally.notes)  # measurements worth seeing, pass or fail
     if tally.total == 0 or tally.skipped:
-        return "not graded: " + ("; ".join(dict.fromkeys(tally.skipped)) or "no checks ran") + notes
+        return not_graded_feedback(tally.skipped) + notes
     if tally.passed == tally.total:
         return ("the check passed" if tally.total == 1 else f"all {tally.total} checks passed") + notes
     return f"{tally.passed}/{tally.total} checks passed." + "".join(f"\n- {m}" for m in tally.messages) + notes
@@ -151,7 +163,7 @@ def why_line(items, cause=""):
     parts = [cause] if cause else []
     not_graded = [i for i in items if i["status"] == NOT_GRADED]
     if not_graded:
-        reasons = list(dict.fromkeys(i["feedback"].removeprefix("not graded: ").splitlines()[0]
+        reasons = list(dict.fromkeys(i["feedback"].removeprefix(NOT_GRADED_PREFIX).splitlines()[0]
                                      for i in not_graded))
         parts.append(f"NOT GRADED: {' '.join(i['name'] for i in not_graded)} ({'; '.join(reasons)[:160]})")
     lost = [i for i in items if i["status"] != NOT_GRADED and i["score"] < i["max_score"]]

@@ -17,6 +17,7 @@ import subprocess
 from pathlib import Path
 
 from .assignments import ASSIGNMENTS
+from .errors import ExportError
 
 SECRET_PREFIXES = ("solutions/", "autograder/hidden/", "tests/", "benchmarks/", ".ci/")
 STUDENT_README = Path(__file__).resolve().parent / "student_readme.md"
@@ -30,10 +31,6 @@ COMMIT_MESSAGE = "Course materials: lectures, assignments and public checks"
 DEFAULT_AUTHOR = ("Course staff", "staff@course.invalid")
 
 
-class ExportError(Exception):
-    pass
-
-
 def tracked_files(repo):
     try:
         out = subprocess.run(["git", "ls-files", "-z"], cwd=repo, capture_output=True, check=True).stdout
@@ -43,16 +40,9 @@ def tracked_files(repo):
 
 
 def solution_lines(text):
-    """The non-trivial lines inside ### BEGIN/END SOLUTION regions of ``text``."""
-    lines, inside = [], False
-    for line in text.splitlines():
-        if "BEGIN SOLUTION" in line:
-            inside = True
-        elif "END SOLUTION" in line:
-            inside = False
-        elif inside and len(line.strip()) > 12:
-            lines.append(line.strip())
-    return lines
+    """The non-trivial lines (over 12 characters) inside ### BEGIN/END SOLUTION regions of ``text``."""
+    from .release import INSIDE, solution_regions
+    return [line.strip() for kind, line in solution_regions(text) if kind == INSIDE and len(line.strip()) > 12]
 
 
 def secret_lines(solutions_dir):

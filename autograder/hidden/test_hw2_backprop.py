@@ -19,9 +19,9 @@ from autograder.checks import (PASS, UNSURE, assert_close, assert_unchanged, des
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_differences, forward, pairs,
                                        random_net, sigmoid)
-from autograder.proxy import Student, StudentError, Worker
+from autograder.proxy import MissingNameError, Student, Worker
 from autograder.limits import Limits
-from autograder.wire import ColumnPairs, Pick
+from autograder.wire_datasets import ColumnPairs, Pick
 
 FD_RTOL, FD_ATOL = 1e-7, 1e-9      # correct gradients are off by <3e-11 here (measured); a bug by >1e-2
 SUM_RTOL, SUM_ATOL = 1e-10, 1e-13  # a batch sum differs from a loop's only by rounding
@@ -90,10 +90,8 @@ def random_examples(rng, sizes, m):
 def call_method(net, name, *args, return_args=False):
     try:
         return net.call(name, *args, return_args=return_args)
-    except StudentError as exc:
-        if f"has no attribute '{name}'" in str(exc):
-            raise AssertionError(f"Network has no method {name}: write it (see its docstring in network.py)") from None
-        raise
+    except MissingNameError:
+        raise AssertionError(f"Network has no method {name}: write it (see its docstring in network.py)") from None
 
 
 def checked_arrays(value, like, what):

@@ -25,8 +25,9 @@ from autograder.checks import (PASS, UNSURE, assert_close, describe, host_array,
 from autograder.hidden.reference_sgd import batch_gradients as reference_gradients
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import forward, random_net
-from autograder.proxy import Student, StudentError, Worker
-from autograder.wire import ArrayModule, FixedShuffles, OnDevice
+from autograder.proxy import MissingNameError, Student, Worker
+from autograder.wire import ArrayModule, OnDevice
+from autograder.wire_datasets import FixedShuffles
 
 KERNEL_CASES = [("float32", (50,), 8.0), ("float32", (7, 13), 30.0), ("float64", (6, 9), 30.0), ("float64", (40,), 8.0)]
 KERNEL_EXTREMES = {"float32": [-100.0, -50.0, 0.0, 50.0, 100.0], "float64": [-1000.0, -100.0, 0.0, 100.0, 1000.0]}
@@ -53,10 +54,8 @@ SPEED_SLACK_FULL, SPEED_SLACK_HALF = 1.5, 3.0  # ...or at most this much slower 
 def call(target, name, *args, **kwargs):
     try:
         return target.call(name, *args, **kwargs)
-    except StudentError as exc:
-        if f"has no attribute '{name}'" in str(exc):
-            raise AssertionError(f"{name} is missing from gpu_network.py: write it (see its docstring)") from None
-        raise
+    except MissingNameError:
+        raise AssertionError(f"{name} is missing from gpu_network.py: write it (see its docstring)") from None
 
 
 def checked_array(value, xp, shape, what):

@@ -11,7 +11,7 @@ import pytest
 
 from autograder.checks import assert_close, describe, float_result
 from autograder.network_checks import accuracy, build_network, finite_differences, pairs, random_net
-from autograder.wire import ColumnPairs, Pick
+from autograder.wire_datasets import ColumnPairs, Pick
 
 SIZES = [3, 4, 4, 2]  # square hidden layers: a forgotten transpose shows up
 

@@ -13,7 +13,8 @@ import pytest
 from autograder import gpu
 from autograder.checks import assert_close, describe, host_array
 from autograder.network_checks import finite_differences, forward
-from autograder.wire import ArrayModule, FixedShuffles, OnDevice
+from autograder.wire import ArrayModule, OnDevice
+from autograder.wire_datasets import FixedShuffles
 
 # A [2, 2, 2] network (square: a forgotten transpose shows up) with numbers chosen by hand.
 WEIGHTS = [np.array([[0.5, -1.0], [2.0, 0.25]]), np.array([[1.0, -0.5], [-1.5, 0.75]])]
