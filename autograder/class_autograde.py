@@ -10,6 +10,13 @@ the sandboxed kernel, the engine's scores fill the grade cells), and the
 command prints a progress bar, one line per student and a summary. nbgrader's,
 traitlets' and the kernels' log output goes to a log file, not the terminal.
 
+Running the notebooks is most of nbgrader's cost per student (hw2's notebook
+trains on MNIST, hw3's and hw4's run demos) and none of the grade. With the
+line ``c.CourseAutograde.execute_notebooks = False`` in ``nbgrader_config.py``
+(after ``configure``), no notebook is run: the gradebook gets the same scores,
+and each feedback notebook says at its top that it was not run. The command
+says which way it grades when it starts.
+
 How the work is shared, and why:
 
 * **Long-lived workers.** ``jobs`` worker processes are forked from this one
@@ -169,6 +176,12 @@ def check_course_configuration(app):
     if not (issubclass(api.Autograde, CourseAutograde) and any(n.endswith("nbgrader_hooks.RunEngine") for n in names)):
         raise CannotStart("nbgrader_config.py did not apply the course's configuration "
                           "(autograder.nbgrader_hooks.configure); see the log")
+
+
+def notebooks_are_run(app):
+    """Whether the course's converter runs the students' notebooks (CourseAutograde.execute_notebooks)."""
+    from .nbgrader_hooks import CourseAutograde
+    return CourseAutograde(coursedir=app.coursedir, parent=app).execute_notebooks
 
 
 def check_assignment(coursedir, assignment_id):
@@ -626,6 +639,7 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
             check_course_configuration(app)
             max_score = check_assignment(app.coursedir, assignment_id)
             names = find_students(app.coursedir, assignment_id, students)
+            run_notebooks = notebooks_are_run(app)
     except CannotStart as exc:
         print(f"cannot autograde: {exc}", file=sys.stderr)
         return 2
@@ -637,6 +651,9 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
     jobs = min(jobs or os.cpu_count() or 1, len(names))
     print(f"Autograding {assignment_id} for {len(names)} student(s), {jobs} at a time, through nbgrader "
           f"(log: {log_path})", flush=True)
+    if not run_notebooks:
+        print("Notebooks are not run (c.CourseAutograde.execute_notebooks = False): the engine's scores fill the "
+              "grade cells, and each feedback notebook says it was not run", flush=True)
     staged_before = staging_folders(root)
     shared, shared_folder = shared_baselines(assignment_id, names)
     try:

@@ -24,6 +24,13 @@ run the course's way:
    writes every grade cell's output from the engine's report, adds the
    one-line note, and saves the JSON report next to the notebook.
 
+   With ``c.CourseAutograde.execute_notebooks = False`` (or
+   ``--CourseAutograde.execute_notebooks=False``) no notebook is run: the
+   engine grades the module as always, every code cell's output is cleared
+   (what a student saved is never shown as if the grader had produced it),
+   the grade cells get the engine's results, and the notebook's first cell
+   says it was not run. The gradebook gets the same scores either way.
+
 ``generate_feedback`` copies the autograded folder without following links
 (``CourseGenerateFeedback``). Everything learned about a submission stays in
 this process's memory (``_submissions``), never in a file a student could
@@ -36,6 +43,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass, field
+from textwrap import dedent
 
 import nbformat
 from nbformat.v4 import new_markdown_cell, new_output
@@ -47,6 +55,7 @@ from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, Clea
                                     GetGrades, IgnorePattern, LimitOutput, NbGraderPreprocessor,
                                     OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 from nbgrader.utils import is_grade, parse_utc
+from traitlets import Bool
 
 from . import assignments, safe_paths
 from .grading import CannotGrade, grade
@@ -61,6 +70,8 @@ MAX_SUBMISSION_BYTES = 200 * MiB  # one submission in all
 MAX_FILES = 2000
 STAGING_PREFIX = ".autograder_staged_"
 DEFAULT_STRUCTURE = "{nbgrader_step}/{student_id}/{assignment_id}"
+NOT_RUN_SENTENCE = ("This notebook was not run during grading: the course graded your module directly, the grade "
+                    "cells show its results, and the other cells' outputs were cleared.")
 NBGRADER_KEYS = ("grade", "grade_id", "locked", "points", "schema_version", "solution", "task")
 
 
@@ -82,6 +93,7 @@ class Submission:
     left_out: list = field(default_factory=list)  # [(relative path, reason)] not staged
     manifest: dict = None       # files the course put in the autograded folder (safe_paths.manifest)
     report: object = None       # the engine's Report, once graded
+    notebook_run: bool = True   # False when the course does not run notebooks (CourseAutograde.execute_notebooks)
 
 
 _submissions = {}  # (student, assignment) -> Submission
@@ -221,6 +233,22 @@ def _check_timestamp(record, staged):
 class CourseAutograde(Autograde):
     """nbgrader's Autograde, reading a staged copy of each submission (see the module's docstring)."""
 
+    execute_notebooks = Bool(
+        True,
+        help=dedent(
+            """
+            Whether to run each student's notebook in the sandboxed kernel while
+            autograding. The grade comes from the course's engine either way; with
+            False, no notebook is run (much faster for a class whose notebooks
+            train or run demos), every code cell's output is cleared, the grade
+            cells show the engine's results, and the notebook says at its top that
+            it was not run. Set it in nbgrader_config.py
+            (c.CourseAutograde.execute_notebooks = False) or on nbgrader's command
+            line (--CourseAutograde.execute_notebooks=False).
+            """
+        )
+    ).tag(config=True)
+
     _staging = None  # this run's staging folder, relative to the course root
 
     @property
@@ -248,6 +276,15 @@ class CourseAutograde(Autograde):
             dest = self._format_dest(assignment_id, student_id)
             os.makedirs(dest, exist_ok=True)
             record.manifest = safe_paths.manifest(dest)
+
+    def _init_preprocessors(self):
+        """nbgrader's preprocessors, without the ones that run the notebook when execute_notebooks is False."""
+        super()._init_preprocessors()
+        if self._sanitizing or self.execute_notebooks:
+            return
+        # Dropping the class (not skipping inside ExecuteKeepGoing) also drops a plain Execute configured instead.
+        kept = [pp for pp in self.exporter._preprocessors if not isinstance(pp, Execute)]
+        self.exporter._preprocessors = kept
 
     def convert_single_notebook(self, notebook_filename):
         """Convert one notebook; if nbgrader fails on the student's own notebook, grade with the released one."""
@@ -285,7 +322,8 @@ class CourseAutograde(Autograde):
         for student, assignment_id, source, problem in self._submitted_folders():
             if assignment_id not in released:
                 released[assignment_id] = released_notebooks(coursedir, assignment_id)
-            record = Submission(student, assignment_id, source, folder_problem=problem)
+            record = Submission(student, assignment_id, source, folder_problem=problem,
+                                notebook_run=self.execute_notebooks)
             _submissions[(student, assignment_id)] = record
             stage_submission(record, source, os.path.join(staging, student, assignment_id),
                              released[assignment_id], coursedir.ignore)
@@ -426,15 +464,21 @@ class WriteEngineGrades(NbGraderPreprocessor):
         if folder:
             self._scrub(folder, record)
         report = record.report
+        if not record.notebook_run:
+            _clear_code_outputs(nb)
         self._write_grade_cells(nb, report)
         note = record.notes.get(notebook + ".ipynb")
         sentence = _sentence(note, record) if note else None
         if sentence:
             nb.cells.insert(0, new_markdown_cell(f"**Note from the course autograder:** {sentence}"))
+        if not record.notebook_run:  # first, above any other note
+            nb.cells.insert(0, new_markdown_cell(f"**Note from the course autograder:** {NOT_RUN_SENTENCE}"))
         if folder:
             data = report.to_dict()
             if sentence:
                 data["notebook_note"] = sentence
+            if not record.notebook_run:
+                data["notebook_run"] = False
             safe_paths.write_fresh(os.path.join(folder, REPORT_NAME), json.dumps(data, indent=2) + "\n")
         return nb, resources
 
@@ -480,6 +524,18 @@ class WriteEngineGrades(NbGraderPreprocessor):
     def _autograded_dir(resources):
         path = resources.get("metadata", {}).get("path")
         return path if path and os.path.isdir(path) and not os.path.islink(path) else None
+
+
+def _clear_code_outputs(nb):
+    """Clear every code cell's outputs: a notebook that was not run shows nothing the student saved as output.
+
+    nbgrader's ClearOutput (a sanitize step) already does this; it is done again here because, without a
+    kernel, whatever survives would be shown in the feedback as if grading had produced it.
+    """
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
 
 
 def _sentence(note, record):
