@@ -3,3 +3,8 @@
 from autograder.nbgrader_hooks import configure
 
 configure(get_config())  # noqa: F821  (nbgrader provides get_config)
+
+# Autograde without running the students' notebooks (the engine grades the module either way; the
+# feedback says the notebook was not run). Uncomment for a large class whose notebooks train or run demos:
+# c = get_config()  # noqa: F821
+# c.CourseAutograde.execute_notebooks = False

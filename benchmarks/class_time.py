@@ -1,15 +1,19 @@
 """How long grading a class takes, per assignment and path, and where the time goes.
 
     python benchmarks/class_time.py [--students 10] [--jobs 2] [--repeats 1]
-        [--assignments hw1_activations hw2_backprop ...] [--paths grade-all nbgrader]
-        [--no-shared] [--json FILE] [--png FILE]
+        [--assignments hw1_activations hw2_backprop ...] [--paths grade-all nbgrader nbgrader-no-execute]
+        [--no-execute] [--no-shared] [--json FILE] [--png FILE]
 
 For each assignment it builds a class of ``--students`` correct submissions (the
 reference solution) and grades it, ``--jobs`` at a time, through
 
 * ``grade-all``: ``python -m autograder grade-all ID ROOT --jobs J``, and
 * ``nbgrader``: ``python -m autograder autograde ID --jobs J`` in a course folder
-  with the assignment released and the class submitted.
+  with the assignment released and the class submitted, and
+* ``nbgrader-no-execute`` (not run unless named): the same, with the students'
+  notebooks not run (``c.CourseAutograde.execute_notebooks = False`` in the course's
+  nbgrader_config.py). ``--no-execute`` puts it in place of ``nbgrader``; name
+  both (``--paths nbgrader nbgrader-no-execute``) to compare them side by side.
 
 It prints, per assignment and path, the wall-clock seconds per student and their
 extrapolation to 200 and 1,000 students (against the goal: a class of 200 in at
@@ -46,7 +50,9 @@ from autograder.release import nbgrader_env, release  # noqa: E402
 
 GOAL_STUDENTS, GOAL_SECONDS = 200, 600
 CLASS_SIZES = (200, 1000)
-PATHS = ("grade-all", "nbgrader")
+PATHS = ("grade-all", "nbgrader", "nbgrader-no-execute")
+DEFAULT_PATHS = ("grade-all", "nbgrader")
+NOT_RUN_LINE = "c.CourseAutograde.execute_notebooks = False"
 REPORT_NAME = "autograder_report.json"
 SPLIT_KEYS = ("baseline_s", "student_s", "replay_s")
 LOCK_KEYS = ("lock_held_s", "lock_wait_s")
@@ -72,12 +78,15 @@ def grade_all_class(assignment, workdir, students):
     return root, out
 
 
-def nbgrader_course(assignment, workdir, students):
+def nbgrader_course(assignment, workdir, students, run_notebooks=True):
     """A course folder with ``assignment`` released and ``students`` reference submissions."""
     course = workdir / "course"
     course.mkdir()
     shutil.copytree(REPO / "solutions" / assignment.id, course / "solutions" / assignment.id)
     shutil.copy(REPO / "nbgrader_config.py", course / "nbgrader_config.py")
+    if not run_notebooks:
+        with open(course / "nbgrader_config.py", "a") as f:
+            f.write(f"\nc = get_config()  # noqa: F821\n{NOT_RUN_LINE}\n")
     release(assignment.id, course)
     released = course / "assignments" / assignment.id
     for number in range(students):
@@ -100,7 +109,7 @@ def run_class(assignment, path, students, jobs, shared, seed):
                        "--jobs", str(jobs), "--seed", str(seed)]
             cwd = REPO
         else:
-            cwd = nbgrader_course(assignment, workdir, students)
+            cwd = nbgrader_course(assignment, workdir, students, run_notebooks=path == "nbgrader")
             command = [sys.executable, "-m", "autograder", "autograde", assignment.id, "--jobs", str(jobs)]
         load_before = load_average()
         started = time.perf_counter()
@@ -189,11 +198,11 @@ def gpu_lock_model(row, students=GOAL_STUDENTS):
 
 
 def print_table(rows):
-    print(f"{'assignment':<22}{'path':<11}{'n':>4}{'jobs':>5}{'s/student':>10}{'200 (min)':>10}"
+    print(f"{'assignment':<22}{'path':<21}{'n':>4}{'jobs':>5}{'s/student':>10}{'200 (min)':>10}"
           f"{'1000 (min)':>11} {'goal':>6}{'load':>11}{'full':>6}  baselines")
     for r in rows:
         goal = "ok" if r["goal_met"] else f"+{r['over_goal_min']}"
-        print(f"{r['assignment']:<22}{r['path']:<11}{r['students']:>4}{r['jobs']:>5}{r['per_student_s']:>10.2f}"
+        print(f"{r['assignment']:<22}{r['path']:<21}{r['students']:>4}{r['jobs']:>5}{r['per_student_s']:>10.2f}"
               f"{r['class_200_min']:>10.1f}{r['class_1000_min']:>11.1f} {goal:>6}"
               f"{r['load_before']:>5.1f}-{r['load_after']:<5.1f}{'yes' if r['all_full_marks'] else 'NO':>6}  "
               f"{r['baselines'] or '-'}")
@@ -209,6 +218,22 @@ def print_table(rows):
         if held:
             print(f"    GPU lock: {held:.2f} s per grading, {class_held / 60:.1f} min for {GOAL_STUDENTS} students "
                   f"on one GPU (serialised)")
+
+
+def print_ratios(rows):
+    """Seconds per student without running the notebooks, as a fraction of with, per assignment measured both ways."""
+    by_key = {(r["assignment"], r["path"]): r for r in rows}
+    lines = []
+    for (assignment_id, path), row in by_key.items():
+        run = by_key.get((assignment_id, "nbgrader"))
+        if path == "nbgrader-no-execute" and run and run["per_student_s"] > 0:
+            lines.append(f"  {assignment_id}: {row['per_student_s']:.2f} / {run['per_student_s']:.2f} s per student = "
+                         f"{row['per_student_s'] / run['per_student_s']:.2f} (load {row['load_before']:.1f}, "
+                         f"{run['load_before']:.1f})")
+    if lines:
+        print()
+        print("nbgrader path, notebooks not run / run:")
+        print("\n".join(lines))
 
 
 def plot(rows, path):
@@ -233,12 +258,16 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2, help="gradings at once (default 2)")
     parser.add_argument("--repeats", type=int, default=1, help="gradings of the class; the median wall time counts")
     parser.add_argument("--assignments", nargs="+", default=list(assignments.ASSIGNMENTS))
-    parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(PATHS))
+    parser.add_argument("--paths", nargs="+", choices=PATHS, default=list(DEFAULT_PATHS))
+    parser.add_argument("--no-execute", action="store_true",
+                        help="the nbgrader path without running the students' notebooks (nbgrader-no-execute)")
     parser.add_argument("--no-shared", action="store_true", help="every student measures its own baselines")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", metavar="FILE", help="write the rows as JSON")
     parser.add_argument("--png", metavar="FILE", help="bar chart of the minutes for 200 students")
     args = parser.parse_args(argv)
+    if args.no_execute:
+        args.paths = list(dict.fromkeys("nbgrader-no-execute" if p == "nbgrader" else p for p in args.paths))
     print(f"machine: {os.cpu_count()} cores, load average {load_average():.2f}, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}; class of {args.students}, {args.jobs} jobs, "
           f"{'own' if args.no_shared else 'shared'} baselines", flush=True)
@@ -251,6 +280,7 @@ def main(argv=None):
             print(f"  {assignment_id} {path}: {rows[-1]['per_student_s']:.2f} s/student", flush=True)
     print()
     print_table(rows)
+    print_ratios(rows)
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=2) + "\n")
     if args.png:

@@ -20,8 +20,6 @@ from conftest import REPO, run_cli
 from mutants_hw1 import mutant_source
 from test_class_autograde import ASSIGNMENT, MODULE, gradebook_totals, new_course, submit
 
-pytestmark = pytest.mark.slow
-
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 NOT_RUN_LINE = "c.CourseAutograde.execute_notebooks = False"
 FORGED = "forged by the student"
@@ -62,6 +60,46 @@ def class_course(root, run_notebooks):
     return course
 
 
+# ----------------------------------------------------------------------------- the option itself
+def autograde_converter(tmp_path, **settings):
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config import Config
+
+    from autograder.nbgrader_hooks import CourseAutograde, configure
+    config = configure(Config())
+    for name, value in settings.items():
+        setattr(config.CourseAutograde, name, value)
+    return CourseAutograde(coursedir=CourseDirectory(root=str(tmp_path), config=config), config=config)
+
+
+def autograde_preprocessors(converter):
+    """Names of the preprocessors the converter runs in its autograde stage (as its start() sets them up)."""
+    converter.exporter = converter.exporter_class(parent=converter, config=converter.config)
+    converter._sanitizing = False
+    converter._init_preprocessors()
+    return [type(p).__name__ for p in converter.exporter._preprocessors]
+
+
+def test_notebooks_are_run_unless_the_configuration_says_otherwise(tmp_path):
+    from autograder.nbgrader_hooks import CourseAutograde
+    trait = CourseAutograde.class_traits()["execute_notebooks"]
+    assert trait.default() is True and trait.metadata.get("config") is True
+    assert NOT_RUN_LINE in " ".join(trait.help.split())
+    assert "ExecuteKeepGoing" in autograde_preprocessors(autograde_converter(tmp_path))
+    not_run = autograde_preprocessors(autograde_converter(tmp_path, execute_notebooks=False))
+    assert "ExecuteKeepGoing" not in not_run and not_run[0] == "WriteEngineGrades"
+
+
+def test_a_plain_execute_configured_instead_is_dropped_too(tmp_path):
+    from nbgrader.preprocessors import Execute
+
+    from autograder.nbgrader_hooks import WriteEngineGrades
+    converter = autograde_converter(tmp_path, execute_notebooks=False)
+    converter.autograde_preprocessors = [Execute, WriteEngineGrades]
+    assert autograde_preprocessors(converter) == ["WriteEngineGrades"]
+
+
+# ----------------------------------------------------------------------------- a class, through real nbgrader
 @pytest.fixture(scope="module")
 def classes(tmp_path_factory):
     """{run_notebooks: (course, result of autograde)}, both classes autograded and their feedback generated."""
@@ -91,6 +129,7 @@ def printed(cell):
     return "".join(o.get("text", "") + str(o.get("data", {}).get("text/plain", "")) for o in cell.outputs)
 
 
+@pytest.mark.slow
 def test_the_gradebook_is_the_same_with_and_without_running_the_notebooks(classes):
     run, not_run = gradebook_totals(classes[True][0]), gradebook_totals(classes[False][0])
     assert set(run) == set(not_run) == set(STUDENTS)
@@ -104,11 +143,13 @@ def test_the_gradebook_is_the_same_with_and_without_running_the_notebooks(classe
     assert "every autograded student's grades equal the engine's report" in classes[False][1].stdout
 
 
+@pytest.mark.slow
 def test_the_command_says_the_notebooks_are_not_run(classes):
     assert NOT_RUN_LINE in classes[False][1].stdout
     assert NOT_RUN_LINE not in classes[True][1].stdout
 
 
+@pytest.mark.slow
 def test_the_feedback_says_the_notebook_was_not_run_in_its_first_cell(classes):
     course = classes[False][0]
     for student in STUDENTS:
@@ -126,6 +167,7 @@ def test_the_feedback_says_the_notebook_was_not_run_in_its_first_cell(classes):
         assert "was not run during grading" not in feedback(classes[True][0], student)
 
 
+@pytest.mark.slow
 def test_the_notebooks_really_were_not_run(classes):
     for run_notebooks, course_result in classes.items():
         nb = autograded(course_result[0], "alice")
@@ -133,6 +175,7 @@ def test_the_notebooks_really_were_not_run(classes):
         assert bool(plotted) == run_notebooks  # the plotting cells have output only when the kernel ran them
 
 
+@pytest.mark.slow
 def test_saved_outputs_cannot_change_what_the_grade_cells_show(classes):
     course = classes[False][0]
     engine = {item["name"]: item for item in report(course, "grace")["items"]}
@@ -151,6 +194,7 @@ def test_saved_outputs_cannot_change_what_the_grade_cells_show(classes):
     assert FORGED not in json.dumps(nb) and FORGED not in feedback(course, "grace")
 
 
+@pytest.mark.slow
 def test_nbgraders_own_command_line_option_is_honoured(classes, tmp_path):
     course = tmp_path / "copy"
     shutil.copytree(classes[True][0], course)  # autograded with the notebooks run
