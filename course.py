@@ -35,7 +35,8 @@ usage: python3 course.py COMMAND [ARGUMENTS]
     gpu-check   on a machine with an NVIDIA GPU: verify the GPU path, one report
     site        build the course site (course_site.py; arguments go to it)
 
-Extra arguments after `test` go to pytest, e.g. `python3 course.py test -m "not slow"`.
+Extra arguments after `test` go to pytest, e.g. `python3 course.py test -m "not slow"`;
+`python3 course.py test --quick` runs only the engine's fast unit tests (pytest -m quick).
 """
 
 STUDENT_HELP = """\
@@ -166,7 +167,12 @@ def instructor_main(command, rest):
         return run_in_venv("-m", "autograder", "demo", *rest)
     if command == "gpu-check":
         return run_in_venv(str(ROOT / "benchmarks" / "gpu_check.py"), *rest)
-    return run_in_venv("-m", "pytest", *rest)
+    return run_in_venv("-m", "pytest", *quick_tier(rest))
+
+
+def quick_tier(pytest_args):
+    """`test --quick` is the marker quick (tests/conftest.py QUICK_MODULES); every other argument goes to pytest."""
+    return ["-m", "quick", *(a for a in pytest_args if a != "--quick")] if "--quick" in pytest_args else pytest_args
 
 
 def main(argv):

@@ -126,8 +126,28 @@ def repo():
     return REPO
 
 
+# The quick tier (`python3 course.py test --quick`, i.e. pytest -m quick): the engine's own unit tests, chosen
+# by measuring (each module a few seconds at most on 2 shared cores, under a minute together). None starts
+# nbgrader or grades a class; tests in these modules marked slow stay out of it.
+QUICK_MODULES = (
+    "test_worker.py", "test_proxy.py", "test_sandbox.py", "test_sandbox_mounts.py", "test_plugin.py",
+    "test_report.py", "test_wire.py", "test_remote_objects.py", "test_checks.py", "test_safe_paths.py",
+    "test_integrity.py", "test_release.py", "test_errors.py", "test_not_graded_prefix.py",
+    "test_missing_names.py", "test_shared_baselines.py", "test_course_py.py", "test_quick_tier.py",
+)
+
+
+def mark_quick(items):
+    for item in items:
+        if item.path.name in QUICK_MODULES and item.path.parent == REPO / "tests" \
+                and not item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.quick)
+
+
 def pytest_collection_modifyitems(config, items):
-    """Tests marked gpu run only where CuPy computes on a real GPU; elsewhere they skip, saying why."""
+    """Mark the quick tier; tests marked gpu run only where CuPy computes on a real GPU (elsewhere they skip,
+    saying why)."""
+    mark_quick(items)
     marked = [item for item in items if item.get_closest_marker("gpu")]
     if not marked:
         return
