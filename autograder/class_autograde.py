@@ -178,9 +178,14 @@ def check_course_configuration(app):
                           "(autograder.nbgrader_hooks.configure); see the log")
 
 
-def notebooks_are_run(app):
-    """Whether the course's converter runs the students' notebooks (CourseAutograde.execute_notebooks)."""
+def notebooks_are_run(app, execute_notebooks=None):
+    """Whether the course's converter runs the students' notebooks: ``execute_notebooks`` if given (it then
+    overrides the configuration for this run), else CourseAutograde.execute_notebooks as configured."""
+    from traitlets.config import Config
+
     from .nbgrader_hooks import CourseAutograde
+    if execute_notebooks is not None:  # before any worker or converter reads the configuration
+        app.update_config(Config({"CourseAutograde": {"execute_notebooks": bool(execute_notebooks)}}))
     return CourseAutograde(coursedir=app.coursedir, parent=app).execute_notebooks
 
 
@@ -618,8 +623,12 @@ def default_log_path(root, assignment_id):
 
 
 def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
-                    student_timeout=DEFAULT_STUDENT_TIMEOUT_S, root=".", not_graded_only=False):
-    """The ``autograde`` command; returns its exit code."""
+                    student_timeout=DEFAULT_STUDENT_TIMEOUT_S, root=".", not_graded_only=False,
+                    execute_notebooks=None):
+    """The ``autograde`` command; returns its exit code.
+
+    ``execute_notebooks=False`` grades without running the students' notebooks whatever
+    nbgrader_config.py says (``True`` runs them); ``None`` leaves it to the configuration."""
     from tqdm import tqdm
 
     started = time.monotonic()
@@ -639,7 +648,7 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
             check_course_configuration(app)
             max_score = check_assignment(app.coursedir, assignment_id)
             names = find_students(app.coursedir, assignment_id, students)
-            run_notebooks = notebooks_are_run(app)
+            run_notebooks = notebooks_are_run(app, execute_notebooks)
     except CannotStart as exc:
         print(f"cannot autograde: {exc}", file=sys.stderr)
         return 2

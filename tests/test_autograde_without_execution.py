@@ -10,6 +10,8 @@ not run; nothing a student saved as output may show up.
 """
 import json
 import shutil
+import subprocess
+import sys
 
 import nbformat
 import pytest
@@ -203,3 +205,18 @@ def test_nbgraders_own_command_line_option_is_honoured(classes, tmp_path):
     assert NOT_RUN_SENTENCE in autograded(course, "erin").cells[0].source
     assert gradebook_totals(course)["erin"] == pytest.approx(report(course, "erin")["score"], abs=1e-3)
     assert gradebook_totals(course)["erin"] == pytest.approx(gradebook_totals(classes[True][0])["erin"], abs=1e-3)
+
+
+@pytest.mark.slow
+def test_the_class_command_can_be_told_not_to_run_the_notebooks(classes, tmp_path):
+    """What ``python -m autograder autograde --no-execute`` would pass: it overrides nbgrader_config.py."""
+    course = tmp_path / "copy"
+    shutil.copytree(classes[True][0], course)  # its nbgrader_config.py runs the notebooks
+    code = ("import sys; from autograder.class_autograde import autograde_class; "
+            f"sys.exit(autograde_class({ASSIGNMENT!r}, jobs=1, students=['alice'], execute_notebooks=False))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=course, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert NOT_RUN_LINE in result.stdout
+    assert NOT_RUN_SENTENCE in autograded(course, "alice").cells[0].source
+    assert NOT_RUN_SENTENCE not in autograded(course, "bob").cells[0].source  # not autograded again
+    assert gradebook_totals(course)["alice"] == pytest.approx(14, abs=1e-3)
