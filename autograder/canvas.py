@@ -28,14 +28,17 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from .errors import CourseError
+from .report import STUDENT_GRADED, STUDENT_NOT_GRADED, STUDENT_PARTLY_GRADED
+
 IDENTITY_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
 REQUIRED_COLUMNS = ("Student", "ID", "SIS User ID", "Section")
 POINTS_POSSIBLE = "    Points Possible"   # how Canvas's export writes the row (leading spaces included)
-INCOMPLETE = ("items not graded", "could not grade")
+INCOMPLETE = (STUDENT_PARTLY_GRADED, STUDENT_NOT_GRADED)
 CANVAS_ASSIGNMENT = re.compile(r".+\(\d+\)\s*$")
 
 
-class CanvasError(Exception):
+class CanvasError(CourseError):
     """Bad input; the message is one line."""
 
 
@@ -53,7 +56,7 @@ class Grade:
 def _report_status(report):
     if report.get("status"):
         return report["status"]
-    return "items not graded" if report.get("not_graded") else "graded"
+    return STUDENT_PARTLY_GRADED if report.get("not_graded") else STUDENT_GRADED
 
 
 def _grade_from_report(student, path):
@@ -75,7 +78,7 @@ def _grades_from_csv(path):
     for number, row in enumerate(rows, start=2):
         try:
             student = row["student"]
-            status = row.get("status") or ("items not graded" if row.get("not_graded") else "graded")
+            status = row.get("status") or (STUDENT_PARTLY_GRADED if row.get("not_graded") else STUDENT_GRADED)
             grades[student] = Grade(student, float(row["score"]), float(row["max_score"]), status,
                                     row.get("why") or "")
         except (KeyError, TypeError, ValueError):

@@ -96,6 +96,8 @@ def run_demo(repo, workdir=None):
         run_nbgrader(workdir, "export", "--to", str(workdir / "grades.csv"))
     except ReleaseError as exc:
         print(f"demo failed: {exc}", file=sys.stderr)
+        if exc.detail:  # nbgrader's log, kept apart from the one-line reason
+            print(exc.detail, file=sys.stderr)
         return 1
 
     gradebook = read_scores(workdir)

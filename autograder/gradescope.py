@@ -30,6 +30,9 @@ import zipfile
 from importlib import metadata
 from pathlib import Path
 
+from .errors import CourseError
+from .report import NOT_GRADED_PREFIX, STUDENT_GRADED, STUDENT_NOT_GRADED, STUDENT_PARTLY_GRADED
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO = PACKAGE_DIR.parent
 FILES_DIR = PACKAGE_DIR / "gradescope_files"
@@ -44,7 +47,7 @@ NOT_SHIPPED = {"class_autograde.py", "nbgrader_hooks.py", "kernel_sandbox.py", "
                "student_repo.py"}
 
 
-class BuildError(Exception):
+class BuildError(CourseError):
     """The zip cannot be built; the message is one line for the instructor."""
 
 
@@ -140,7 +143,7 @@ def build_zip(assignment_id, out, visibility="visible", include_mnist=True):
     try:
         assignment = assignments.get(assignment_id)
     except assignments.UnknownAssignment as exc:
-        raise BuildError(exc.args[0]) from None
+        raise BuildError(str(exc)) from None
     if visibility not in VISIBILITIES:
         raise BuildError(f"visibility must be one of {', '.join(VISIBILITIES)}")
     out = Path(out)
@@ -269,11 +272,11 @@ def results_from_report(report, assignment, visibility, notes=()):
     for item in assignment.items:
         got = by_name.get(item.name)
         if got is None:
-            tests.append(_item_test(item, "not graded: this item was not part of the grading run", 0, visibility))
+            tests.append(_item_test(item, NOT_GRADED_PREFIX + "this item was not part of the grading run", 0, visibility))
             continue
         feedback = got["feedback"]
         if got.get("status") == NOT_GRADED:
-            reason = feedback.removeprefix("not graded: ")
+            reason = feedback.removeprefix(NOT_GRADED_PREFIX)
             feedback = f"NOT GRADED: {reason}"
             if item.needs_gpu:
                 not_graded_gpu.append(item.name)
@@ -281,7 +284,7 @@ def results_from_report(report, assignment, visibility, notes=()):
         if got.get("status") != NOT_GRADED:
             test["status"] = "passed" if got["score"] >= got["max_score"] else "failed"
         tests.append(test)
-    status = report.get("status") or ("items not graded" if report.get("not_graded") else "graded")
+    status = report.get("status") or (STUDENT_PARTLY_GRADED if report.get("not_graded") else STUDENT_GRADED)
     why = report.get("why", "")
     lines = [_report_table(report)]
     if why:
@@ -300,9 +303,9 @@ def results_could_not_grade(reason, assignment, visibility):
     """results.json's dict when grading could not happen at all: score 0 and the reason."""
     text = f"Your submission could not be graded: {reason}"
     tests = [] if assignment is None else [
-        _item_test(item, f"not graded: {reason}", 0, visibility) for item in assignment.items]
+        _item_test(item, NOT_GRADED_PREFIX + reason, 0, visibility) for item in assignment.items]
     return {"score": 0.0, "output": text, "output_format": "text", "stdout_visibility": "hidden", "tests": tests,
-            "extra_data": {"status": "could not grade", "why": reason}}
+            "extra_data": {"status": STUDENT_NOT_GRADED, "why": reason}}
 
 
 def nested_sandbox_problem():

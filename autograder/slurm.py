@@ -35,6 +35,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import assignments, batch
+from .errors import CourseError
 
 DEFAULT_CHUNK = 10       # students per array task: 1,000 students make 100 tasks
 POLL_S = 2.0             # how often the staging folder and squeue are looked at
@@ -45,7 +46,7 @@ ENDED = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEM
          "BOOT_FAIL", "DEADLINE", "REVOKED", "SPECIAL_EXIT"}
 
 
-class SlurmError(Exception):
+class SlurmError(CourseError):
     """A Slurm command failed; the message is one line for the instructor."""
 
 
