@@ -75,6 +75,8 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from . import assignments, baselines
+from .errors import CourseError
+from .report import STUDENT_GRADED
 
 NO_SHARED_ENV = "AUTOGRADER_NO_SHARED_BASELINES"  # 1: every student measures its own baselines
 
@@ -85,13 +87,13 @@ SCORE_TOLERANCE = 1e-3        # the course writes scores rounded to 4 decimals
 MAX_REPORT_BYTES = 4 * 1024 * 1024
 MAX_REASON_CHARS = 160
 
-GRADED = "graded"
+GRADED = STUDENT_GRADED
 NOT_GRADED = "items NOT GRADED"
 FAILED = "failed"
 STATUSES = (GRADED, NOT_GRADED, FAILED)
 
 
-class CannotStart(Exception):
+class CannotStart(CourseError):
     """Why the class cannot be autograded at all (a one-line message, exit 2)."""
 
 
@@ -551,7 +553,7 @@ def summary_lines(outcomes, max_score, log_path, elapsed, jobs):
         lines.append(f"GRADEBOOK MISMATCH: the gradebook disagrees with the engine's report for "
                      f"{len(mismatched)} student(s): {', '.join(mismatched)}")
     elif scored:
-        lines.append(f"gradebook checked: every autograded student's grades equal the engine's report")
+        lines.append("gradebook checked: every autograded student's grades equal the engine's report")
     if counts[NOT_GRADED]:
         lines.append(f"{counts[NOT_GRADED]} student(s) with items NOT GRADED (scored 0 until regraded): on a machine "
                      f"that can grade them (a CUDA GPU for GPU items), run this command again with "

@@ -160,7 +160,8 @@ def _grade_all_on_slurm(args, batch, extra):
 def _autograde(args):
     from .class_autograde import autograde_class
     return autograde_class(args.assignment, jobs=args.jobs, students=args.student, log_path=args.log,
-                           student_timeout=args.student_timeout, not_graded_only=args.not_graded_only)
+                           student_timeout=args.student_timeout, not_graded_only=args.not_graded_only,
+                           execute_notebooks=False if args.no_execute else None)
 
 
 def _check(args):
@@ -345,6 +346,10 @@ def build_parser():
     p.add_argument("--student-timeout", type=float, metavar="SECONDS", default=1800,
                    help="a student still being autograded after this long is stopped and reported failed "
                         "(default: 1800)")
+    p.add_argument("--no-execute", action="store_true",
+                   help="do not run the students' notebooks: the engine grades the modules as always and the "
+                        "feedback says the notebooks were not run (the same as "
+                        "c.CourseAutograde.execute_notebooks = False in nbgrader_config.py)")
     p.set_defaults(func=_autograde)
 
     p = sub.add_parser("check", help="run the public checks on your work (students)",

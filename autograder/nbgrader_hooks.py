@@ -58,11 +58,14 @@ from nbgrader.utils import is_grade, parse_utc
 from traitlets import Bool
 
 from . import assignments, safe_paths
-from .grading import CannotGrade, grade
+from .errors import CannotGrade
+from .grading import grade
 from .kernel_sandbox import SandboxedKernelManager
 from .release import CODE_STUB
+from .report import GRADED
 
 REPORT_NAME = "autograder_report.json"
+COURSE_ID = "nn-from-scratch"  # nbgrader's course_id unless nbgrader_config.py sets one
 DEFAULT_CELL_TIMEOUT_S = 120
 MiB = 1024 * 1024
 MAX_FILE_BYTES = 50 * MiB         # one submitted file nbgrader may see (a notebook with many figures fits)
@@ -508,7 +511,7 @@ class WriteEngineGrades(NbGraderPreprocessor):
             seen.add(grade_id)
             points = float(cell.metadata["nbgrader"]["points"])
             score = min(points, item.score * points / item.max_score) if item.max_score else 0.0
-            status = "" if item.status == "graded" else "NOT GRADED. "
+            status = "" if item.status == GRADED else "NOT GRADED. "
             text = f"{item.name}: {score:g} / {points:g}. {status}{item.feedback}\n"
             cell.outputs = [
                 new_output("stream", name="stdout", text=text),
@@ -552,7 +555,9 @@ def _sentence(note, record):
 
 def configure(c):
     """Apply the course's nbgrader settings to config ``c``."""
-    c.CourseDirectory.course_id = "nn-from-scratch"
+    # Set c.CourseDirectory.course_id before configure() to name your own offering of the course.
+    if "course_id" not in c.CourseDirectory:
+        c.CourseDirectory.course_id = COURSE_ID
     c.CourseDirectory.source_directory = "solutions"
     c.CourseDirectory.release_directory = "assignments"
     c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback", ".*"]
