@@ -25,6 +25,15 @@ def load(path, name):
     return module
 
 
+def silenced(function):
+    """``function`` with every NumPy warning and floating-point error silenced inside the call."""
+    def quiet(*args, **kwargs):
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return function(*args, **kwargs)
+    return quiet
+
+
 class InProcessStudent:
     """Answers the suite's calls as the worker would (copied arguments, warnings recorded).
 

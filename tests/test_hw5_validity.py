@@ -7,7 +7,6 @@ hw1. No sandbox and no worker, so hundreds of grading seeds take seconds;
 tests/test_hw5_grading.py grades the same kinds of module through the real
 command line.
 """
-import warnings
 
 import numpy as np
 import pytest
@@ -15,7 +14,7 @@ import pytest
 import in_process
 from autograder import assignments
 from conftest import REPO
-from in_process import load
+from in_process import load, silenced
 from mutants_hw5 import REFERENCE
 
 SEEDS = range(150)
@@ -107,12 +106,6 @@ def test_a_function_that_ignores_its_input_fails_every_check_that_calls_it(funct
                     f"{function} as {fake_name} passed {check_id} with seed {seed}"
 
 
-def silenced(function):
-    def quiet(*args, **kwargs):
-        with np.errstate(all="ignore"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return function(*args, **kwargs)
-    return quiet
 
 
 def naive_softmax(z):
