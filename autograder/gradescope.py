@@ -316,16 +316,10 @@ def nested_sandbox_problem():
     container can allow a bare sandbox and still refuse to mount /proc in one.
     """
     from . import sandbox
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
+    if shutil.which("bwrap") is None:
         return "bubblewrap is not installed in this image"
-    probe = subprocess.run([bwrap, "--tmpfs", "/tmp", *sandbox.system_mounts(), "--proc", "/proc", "--dev", "/dev",
-                            "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "/bin/true"],
-                           capture_output=True, text=True, timeout=30)
-    if probe.returncode == 0:
-        return None
-    said = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
-    return f"bubblewrap cannot make the grader's sandbox inside this container ({said})"
+    said = sandbox.sandbox_problem()  # the probe every grading uses: the worker's own mounts and flags
+    return said and f"bubblewrap cannot make the grader's sandbox inside this container ({said})"
 
 
 def write_results(path, results, secrets):

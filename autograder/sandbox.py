@@ -44,27 +44,34 @@ def bubblewrap_path():
     return shutil.which("bwrap")
 
 
-_bwrap_ok = None
+_NOT_PROBED = object()
+_bwrap_problem = _NOT_PROBED
 
 
-def sandbox_available():
-    """True when bubblewrap exists and can create a sandbox on this machine."""
-    global _bwrap_ok
-    if _bwrap_ok is None:
+def sandbox_problem():
+    """None when bubblewrap can make a worker's sandbox on this machine, else why not (bubblewrap's own line)."""
+    global _bwrap_problem
+    if _bwrap_problem is _NOT_PROBED:
         bwrap = bubblewrap_path()
         if bwrap is None:
-            _bwrap_ok = False
+            _bwrap_problem = "bubblewrap is not installed (or AUTOGRADER_NO_SANDBOX=1)"
         else:
             import subprocess
             probe = subprocess.run(
-                # The worker's own mounts: inside a container (or a box with its own /proc) bubblewrap
-                # may start yet fail to mount /proc, and every student would then score 0 for it.
-                [bwrap, *system_mounts(), "--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp",
-                 "--unshare-all", "--die-with-parent", "/bin/true"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30,
+                # The worker's own mounts and flags: inside a container (or a box with its own /proc)
+                # bubblewrap may start yet fail to mount /proc, and every student would then score 0 for it.
+                [bwrap, "--tmpfs", "/tmp", *system_mounts(), "--proc", "/proc", "--dev", "/dev",
+                 "--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "/bin/true"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=30,
             )
-            _bwrap_ok = probe.returncode == 0
-    return _bwrap_ok
+            said = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
+            _bwrap_problem = None if probe.returncode == 0 else said
+    return _bwrap_problem
+
+
+def sandbox_available():
+    """True when bubblewrap exists and can create a worker's sandbox on this machine."""
+    return sandbox_problem() is None
 
 
 def sandbox_name():

@@ -42,7 +42,7 @@ def test_cleanup_removes_everything(scratch):
 @pytest.fixture
 def no_bubblewrap(monkeypatch):
     monkeypatch.setenv("AUTOGRADER_NO_SANDBOX", "1")
-    monkeypatch.setattr(sandbox, "_bwrap_ok", None)  # probed again without, then restored
+    monkeypatch.setattr(sandbox, "_bwrap_problem", sandbox._NOT_PROBED)  # probed again without, then restored
 
 
 def test_without_bubblewrap_the_worker_runs_isolated_python_on_the_scratch_copy(scratch, no_bubblewrap):
