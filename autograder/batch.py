@@ -58,12 +58,16 @@ def find_submissions(root, assignment_id):
 
 # -- grading into a staging folder -------------------------------------------------------------
 
+def time_budget(assignment, grade_args):
+    """Seconds for all calls of one submission: ``--time-budget`` in ``grade_args``, else the assignment's."""
+    if "--time-budget" in grade_args:
+        return float(grade_args[grade_args.index("--time-budget") + 1])
+    return assignment.limits.total_s
+
+
 def _grade_timeout(assignment, extra):
     """Seconds after which one student's whole ``grade`` process is stopped (a grader that hangs)."""
-    budget = assignment.limits.total_s
-    if "--time-budget" in extra:
-        budget = float(extra[extra.index("--time-budget") + 1])
-    return 3 * budget + 300
+    return 3 * time_budget(assignment, extra) + 300
 
 
 def _grade_one(assignment, folder, out_json, extra, environment=None):

@@ -156,11 +156,8 @@ def time_limit_minutes(assignment, grade_args, chunk_size, cpus):
 
     It only stops a task that hangs; ``--time`` in the sbatch options overrides it.
     """
-    budget = assignment.limits.total_s
-    if "--time-budget" in grade_args:
-        budget = float(grade_args[grade_args.index("--time-budget") + 1])
     rounds = math.ceil(chunk_size / cpus)
-    return math.ceil((rounds * (budget + STUDENT_MARGIN_S) + TASK_MARGIN_S) / 60)
+    return math.ceil((rounds * (batch.time_budget(assignment, grade_args) + STUDENT_MARGIN_S) + TASK_MARGIN_S) / 60)
 
 
 def job_script(assignment_id, root, out_dir, chunks, grade_args, minutes, one_at_a_time=False):
