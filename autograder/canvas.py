@@ -303,15 +303,3 @@ def add_command(subparsers):
                         "(default: the autograder's maximum)")
     p.set_defaults(func=_canvas)
     return p
-
-
-def main(argv=None):
-    """``python -m autograder.canvas ...``: the same command as ``python -m autograder canvas ...``."""
-    parser = add_command(argparse.ArgumentParser().add_subparsers())
-    parser.prog = "python -m autograder.canvas"
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

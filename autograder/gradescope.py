@@ -449,15 +449,3 @@ def add_command(subparsers):
                         "setup.sh then downloads it")
     p.set_defaults(func=_build)
     return p
-
-
-def main(argv=None):
-    """``python -m autograder.gradescope ...``: the same command as ``python -m autograder gradescope ...``."""
-    parser = add_command(argparse.ArgumentParser().add_subparsers())
-    parser.prog = "python -m autograder.gradescope"
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

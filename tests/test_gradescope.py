@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import assignments, gradescope
+from autograder import assignments, cli, gradescope
 from mutants_hw1 import MUTANTS, REFERENCE, mutant_source
 
 REPO = Path(__file__).resolve().parent.parent
@@ -127,7 +127,7 @@ def test_a_failed_build_leaves_an_existing_zip_untouched(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise gradescope.BuildError("pretend the environment lacks numpy")
     monkeypatch.setattr(gradescope, "pinned_requirements", broken)
-    assert gradescope.main(["hw1_activations", "--out", str(out)]) == 1
+    assert cli.main(["gradescope", "hw1_activations", "--out", str(out)]) == 1
     assert out.read_bytes() == b"the zip from last week"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hw1.zip"]
 
