@@ -21,3 +21,16 @@ class Limits:
     # CUDA's large virtual reservations cannot live with, becomes a data-size limit.
     gpu: bool = False
     blas_threads: int = 1            # more only for trusted baselines (a NumPy reference on all cores)
+    # Memory the libraries take before any student code runs, added to memory_bytes so that the
+    # student's share is the same on every machine. CUDA and CuPy hold about 1.2 GB of host data
+    # (VmData measured on an H200, CuPy 14 and CUDA 13, after worker_gpu's warm-up): under the bare
+    # 2 GiB the course's own reference failed its speed item there with MemoryError. OpenBLAS keeps
+    # a buffer per thread, and a baseline runs NumPy on every core.
+    gpu_host_bytes: int = 2048 * MiB
+    blas_thread_bytes: int = 64 * MiB
+
+    @property
+    def worker_memory_bytes(self):
+        """The worker's whole memory limit: the student's share plus the libraries' own."""
+        return (self.memory_bytes + (self.gpu_host_bytes if self.gpu else 0)
+                + self.blas_threads * self.blas_thread_bytes)

@@ -42,7 +42,7 @@ class Worker:
         self.budget_deadline = budget_deadline  # time.monotonic() at which the submission's time is up
         self.module_names = [os.path.splitext(m)[0] for m in module_sources]
         self.scratch = sandbox.Scratch(module_sources)
-        self.box = cgroups.ProcessBox(limits.max_processes, limits.memory_bytes)
+        self.box = cgroups.ProcessBox(limits.max_processes, limits.worker_memory_bytes)
         self._log_key = secrets.token_bytes(32)
         self._log_read, log_write = os.pipe()
         os.set_blocking(self._log_read, False)
@@ -176,7 +176,7 @@ class Worker:
             except ValueError:
                 sig = f"signal {-code}"
             if self.box.memory_limit_hit():
-                why = (f"was killed: it used more than {self.limits.memory_bytes >> 20} MiB of memory "
+                why = (f"was killed: it used more than {self.limits.worker_memory_bytes >> 20} MiB of memory "
                        "(shared memory and temporary files included)")
             elif sig == "SIGXFSZ":
                 why = f"was stopped: it printed more than {self.limits.output_bytes // 1024} KiB"

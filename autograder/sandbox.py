@@ -89,9 +89,9 @@ def isolation(limits):
         said.append("no bubblewrap: files are not hidden and the network is reachable")
     box = cgroups.mechanisms_available()
     said.append(f"{' and '.join(box)}: at most {limits.max_processes} processes and threads, "
-                f"{limits.memory_bytes >> 20} MiB of memory including shared memory" if box
+                f"{limits.worker_memory_bytes >> 20} MiB of memory including shared memory" if box
                 else "no cgroup: the number of processes and shared memory are not bounded")
-    said.append(f"rlimits: {limits.cpu_time_s} s CPU, {limits.memory_bytes >> 20} MiB "
+    said.append(f"rlimits: {limits.cpu_time_s} s CPU, {limits.worker_memory_bytes >> 20} MiB "
                 f"{'data' if limits.gpu else 'address space'}, {limits.output_bytes >> 10} KiB per file written")
     return said
 
@@ -221,7 +221,7 @@ def apply_limits(limits, box=None):
             box.join()
         resource.setrlimit(resource.RLIMIT_CPU, (limits.cpu_time_s, limits.cpu_time_s))
         memory = resource.RLIMIT_DATA if limits.gpu else resource.RLIMIT_AS
-        resource.setrlimit(memory, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(memory, (limits.worker_memory_bytes, limits.worker_memory_bytes))
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.output_bytes, limits.output_bytes))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         # A bounded stack makes runaway recursion crash at once instead of eating memory.

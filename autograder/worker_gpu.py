@@ -6,6 +6,8 @@ counted: worker_guard wraps the entry points ``copy_functions`` lists.
 ``AUTOGRADER_GPU_PATH`` is a folder put first on sys.path (the course's tests
 use it for a CuPy stand-in on machines without a GPU; grading reports say so).
 """
+import functools
+import importlib
 import os
 import sys
 
@@ -30,6 +32,39 @@ def load():
         cupy, error = None, f"CuPy could not be imported: {type(exc).__name__}: {exc}"[:300]
     else:
         cupy = module
+        warm_up(module)
+
+
+# CuPy loads some libraries the first time a feature is used, and CuPy 14 does it through ctypes
+# (cuda.pathfinder's dlopen and dlsym). Inside a student's call worker_guard would record that as the
+# student's ctypes, and the copy counts after it would not be trusted: an honest submission would lose
+# its transfer item on a real GPU. So every library a course submission may reach is loaded here,
+# before the guard starts and before any student code exists.
+WARM_UP_MODULES = ("cupy.cuda.cublas", "cupy.cuda.curand", "cupy.cuda.nvrtc", "cupy.cuda.cusolver",
+                   "cupy.cuda.cusparse", "cupy.cuda.cufft", "cupy.cuda.thrust", "cupy.cuda.cub",
+                   "cupy.cuda.jitify", "cupy.linalg", "cupy.fft", "cupy.random", "cuda.pathfinder")
+
+
+def warm_up(xp):
+    """Load CuPy's lazily loaded libraries and compile its common kernels. Each step on its own: one
+    that fails (not in this CuPy, no device) leaves the others, and errors are the probe's to report."""
+    steps = [lambda name=name: importlib.import_module(name) for name in WARM_UP_MODULES]
+    for dtype in (np.float32, np.float64):
+        a = functools.partial(lambda dtype: xp.ones((8, 8), dtype=dtype), dtype)  # looked up when the step runs
+        steps += [
+            lambda a=a: xp.ElementwiseKernel("T x", "T y", "y = x * x", "autograder_warm_up")(a()),
+            lambda a=a: xp.exp(-(a() @ a().T) + xp.dot(a(), a())).sum(axis=0, keepdims=True),
+            lambda a=a: (xp.argmax(a(), axis=0).max(), xp.maximum(a(), 0), xp.where(a() > 0, a(), 0)),
+            lambda a=a: (a()[:, xp.arange(2)], xp.linalg.norm(a())),
+            lambda dtype=dtype: xp.random.RandomState(0).standard_normal((8, 8), dtype=dtype),
+            lambda: (xp.random.RandomState(0).permutation(8), xp.random.default_rng(0).random(2)),
+        ]
+    steps.append(lambda: xp.cuda.Device().synchronize())
+    for step in steps:
+        try:
+            step()
+        except Exception:
+            pass
 
 
 def copy_functions(xp):

@@ -166,8 +166,11 @@ REFERENCE_SOURCE = REFERENCE.read_text()
 
 def test_gpu_workers_still_have_a_memory_limit(tmp_path):
     # GPU workers trade the address-space limit (CUDA reserves far more than it uses) for a data limit.
-    hog = apply_edits(REFERENCE_SOURCE, [("_kernels = {}\n", "_kernels = {}\n_hog = numpy.ones(3 * 1024 ** 3 // 8)\n")],
-                      "a 3 GiB module")
+    # The limit is the student's share plus what CUDA and CuPy take themselves (limits.py): 1 GiB above it.
+    from autograder.limits import Limits
+    too_much = Limits(gpu=True).worker_memory_bytes + 1024 ** 3
+    hog = apply_edits(REFERENCE_SOURCE, [("_kernels = {}\n", f"_kernels = {{}}\n_hog = numpy.ones({too_much} // 8)\n")],
+                      "a module over the limit")
     item = grade_one_item(tmp_path, "hog", hog, "feedforward")
     assert item["score"] == 0 and "MemoryError" in item["feedback"]
 

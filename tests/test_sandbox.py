@@ -13,6 +13,30 @@ def test_limits_are_policy_and_still_importable_from_sandbox():
         limits.Limits().gpu = True  # frozen: a grading run cannot loosen its own limits
 
 
+def test_the_libraries_own_memory_is_added_to_the_students_share():
+    MiB = limits.MiB
+    cpu, gpu = limits.Limits(), limits.Limits(gpu=True)
+    assert cpu.worker_memory_bytes == 2048 * MiB + 64 * MiB  # one BLAS thread's buffer
+    assert gpu.worker_memory_bytes == cpu.worker_memory_bytes + 2048 * MiB  # CUDA and CuPy's host memory
+    baseline = limits.Limits(blas_threads=16)
+    assert baseline.worker_memory_bytes == 2048 * MiB + 16 * 64 * MiB
+    assert {cpu.memory_bytes, gpu.memory_bytes, baseline.memory_bytes} == {2048 * MiB}  # the student's share
+
+
+def test_the_worker_is_started_under_the_whole_limit():
+    import resource
+    import subprocess
+    import sys
+    gpu = limits.Limits(gpu=True)
+    script = "import resource as r; print(r.getrlimit(r.RLIMIT_DATA)[0], r.getrlimit(r.RLIMIT_AS)[0])"
+    read = subprocess.run([sys.executable, "-c", script], preexec_fn=sandbox.apply_limits(gpu),
+                          capture_output=True, text=True, timeout=60)
+    data, address_space = map(int, read.stdout.split())
+    assert data == gpu.worker_memory_bytes, read.stderr
+    # On data, not on address space: CUDA reserves far more address space than it uses.
+    assert address_space == resource.getrlimit(resource.RLIMIT_AS)[0]
+
+
 @pytest.fixture
 def scratch():
     made = sandbox.Scratch({"activations.py": b"def relu(z):\n    return z\n"})

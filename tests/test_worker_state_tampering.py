@@ -45,7 +45,9 @@ COUNTER_TAMPERING = {
     "replaces_the_count_function": "_worker._count = lambda kind: None",
     "raises_the_end_mark_early": "import sys\nsys.audit('nn_course.count_end')",
     "replaces_sys_audit": "import sys\nsys.audit = lambda *a: None",
-    "replaces_cupy_asnumpy_path": "cupy.ndarray.get = lambda self, *a, **k: numpy.array(self._data)",
+    # Works on CuPy and on the stand-in alike (nothing of either's internals), so it is caught as a
+    # replacement on both rather than crashing on one.
+    "replaces_cupy_asnumpy_path": "cupy.ndarray.get = lambda self, *a, **k: numpy.zeros(self.shape, self.dtype)",
     "walks_the_garbage_collector": "import gc\n[o for o in gc.get_objects() if callable(o)][:1]",
     "forges_log_records": ("import os\nfor fd in range(3, 64):\n    try:\n        os.write(fd, bytes(34))\n"
                            "    except OSError:\n        pass"),

@@ -159,6 +159,7 @@ linalg = _DeviceNamespace(_np.linalg)
 # ---------------------------------------------------------------- random numbers, on the "device"
 class RandomState:
     def __init__(self, seed=None):
+        _array.load_library_on_first_use("curand")
         self._rng = _np.random.RandomState(seed)
 
     def __getattr__(self, name):

@@ -17,10 +17,15 @@ array wherever using it would need a copy nobody asked for:
   read the values through ``get()``, the explicit copy to the host.
 * Indexing with a host array, and assigning a host array into a device array,
   are allowed: CuPy copies them to the device itself.
+* The first matrix product, random generator and kernel load a library through
+  ctypes, as CuPy 14 loads cuBLAS, cuRAND and NVRTC (cuda.pathfinder's
+  ``ctypes.CDLL``) the first time each is needed.
 
 Everything computes with NumPy on the CPU, without floating-point warnings (a
 GPU raises none).
 """
+import ctypes as _ctypes
+
 import numpy as _np
 
 IMPLICIT_CONVERSION = ("Implicit conversion to a NumPy array is not allowed. "
@@ -30,6 +35,14 @@ COMPARISONS = ("greater", "greater_equal", "less", "less_equal", "equal", "not_e
 _MISSING = object()
 
 namespace = None  # the stand-in module, set when it is imported (NumPy functions dispatch to it)
+_libraries_loaded = set()
+
+
+def load_library_on_first_use(library):
+    """A real dlopen (of the process's own symbols, harmless) the first time ``library`` is needed."""
+    if library not in _libraries_loaded:
+        _libraries_loaded.add(library)
+        _ctypes.CDLL(None)
 
 
 def is_scalar(value):
@@ -119,12 +132,18 @@ def operators(ufunc):
     def forward(self, other):
         if not isinstance(other, ndarray) and defers_to(other):
             return NotImplemented
+        if ufunc is _np.matmul:
+            load_library_on_first_use("cublas")
         return ufunc(self, other)
 
     def reflected(self, other):
+        if ufunc is _np.matmul:
+            load_library_on_first_use("cublas")
         return ufunc(other, self)
 
     def in_place(self, other):
+        if ufunc is _np.matmul:
+            load_library_on_first_use("cublas")
         return apply_ufunc(ufunc, "__call__", (self, other), {"out": (self,)})
     return forward, reflected, in_place
 
@@ -276,6 +295,7 @@ class ndarray:
     def dot(self, b, out=None):
         if not isinstance(b, ndarray):  # CuPy's dot takes device arrays only
             raise TypeError(f"Argument 'b' has incorrect type (expected cupy.ndarray, got {type(b).__name__})")
+        load_library_on_first_use("cublas")
         return call_on_device(self._data.dot, (b,), {} if out is None else {"out": out})
 
     def fill(self, value):

@@ -3,6 +3,7 @@ import re
 
 import numpy as _np
 
+from . import _array
 from ._array import is_scalar, ndarray, unsupported
 
 _DECLARATION = re.compile(r"^(?:const\s+)?(?:T|float|double|int|long|unsigned)\s+(?=[A-Za-z_]\w*\s*=)")
@@ -39,6 +40,7 @@ class ElementwiseKernel:
         self._code = compile("\n".join(lines), f"<kernel {name}>", "exec")
 
     def __call__(self, *args, size=None, stream=None):
+        _array.load_library_on_first_use("nvrtc")
         if len(args) not in (len(self.inputs), len(self.inputs) + len(self.outputs)):
             raise TypeError(f"Wrong number of arguments for {self.name!r}")
         args = [_kernel_argument(a) for a in args]
