@@ -171,7 +171,7 @@ def instructor_main(command, rest):
 
 
 def quick_tier(pytest_args):
-    """`test --quick` is the marker quick (tests/conftest.py QUICK_MODULES); every other argument goes to pytest."""
+    """`test --quick` is the marker quick (the tests in tests/unit); every other argument goes to pytest."""
     return ["-m", "quick", *(a for a in pytest_args if a != "--quick")] if "--quick" in pytest_args else pytest_args
 
 

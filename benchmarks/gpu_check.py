@@ -40,7 +40,7 @@ def run_step(name, argv, limit_s, out):
 def gpu_test_files():
     """The test modules that hold tests marked gpu: collecting only these keeps the step short and
     independent of what the rest of the suite imports (nbgrader, PyTorch)."""
-    return sorted(str(path.relative_to(REPO)) for path in (REPO / "tests").glob("test_*.py")
+    return sorted(str(path.relative_to(REPO)) for path in (REPO / "tests").rglob("test_*.py")
                   if "mark.gpu" in path.read_text())
 
 
@@ -82,9 +82,9 @@ def main(argv=None):
     pytest = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider"]
     steps = [
         run_step("tests", pytest + ["-m", "gpu", *gpu_test_files()], 240, out),
-        run_step("hostile", pytest + ["tests/test_worker_state_tampering.py", "-k", "copy_counter or honest_copy"],
+        run_step("hostile", pytest + ["tests/grading/test_worker_state_tampering.py", "-k", "copy_counter or honest_copy"],
                  120, out),
-        run_step("lecture", pytest + ["tests/test_notebooks_execute.py", "-k", "04"], 150, out),
+        run_step("lecture", pytest + ["tests/content/test_notebooks_execute.py", "-k", "04"], 150, out),
         run_step("speed", [sys.executable, "benchmarks/gpu_speed.py", "--repeats", "5",
                            "--plot", str(out / "gpu_speed.png")], 180, out),
     ]

@@ -228,7 +228,7 @@ def measure_class(students=40, chunk=10, rounds=2):
     import sys
     import tempfile
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from conftest import REPO, nbgrader_env, write_submission
+    from helpers import REPO, nbgrader_env, write_submission
     from mutants_hw1 import MUTANTS, REFERENCE, mutant_source
     kinds = [REFERENCE.read_text(), (REPO / "assignments" / "hw1_activations" / "activations.py").read_text()]
     kinds += [mutant_source(name) for name in list(MUTANTS)[:6]]

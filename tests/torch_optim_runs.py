@@ -3,7 +3,7 @@
     pip install torch==2.13.0        # a CPU build
     python tests/torch_optim_runs.py # writes tests/data/torch_optim_runs.npz
 
-The recorded runs let tests/test_hw3_reference.py prove, on every machine and in CI
+The recorded runs let tests/grading/test_hw3_reference.py prove, on every machine and in CI
 without torch, that the grader's reference optimizers follow torch.optim exactly.
 """
 import importlib.util

@@ -6,7 +6,7 @@ that NumPy does not take for its own (so mixing host and device arrays fails
 where it fails with CuPy, and copies can be seen and counted), elementwise
 kernels written in the subset of CUDA C the course uses, and a device random
 generator. The grader is pointed at it with AUTOGRADER_CUPY_STAND_IN, and
-every report graded that way says so. tests/test_hw4_stand_in.py holds it to
+every report graded that way says so. tests/grading/test_hw4_stand_in.py holds it to
 CuPy's rules (see _array.py for them).
 
 Module functions follow CuPy's: ufuncs and most routines refuse host arrays;
