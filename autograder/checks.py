@@ -2,7 +2,8 @@
 
 Every helper raises AssertionError with one readable sentence, because that
 sentence becomes the student's feedback. Values from the worker are checked
-for type, dtype and shape before any arithmetic touches them.
+for type, dtype and shape before any arithmetic touches them. ``what`` in every
+helper names the value in that sentence ("backprop on a [3, 4, 2] network").
 """
 import numbers
 
@@ -58,6 +59,60 @@ def host_array(value, xp, what):
     return value
 
 
+def array_result(value, xp, shape, what):
+    """The NumPy copy of a floating-point array of ``shape`` that the student's code returned on the device
+    of ``xp`` ("numpy" or "cupy"). Its dtype is kept: float32 stays float32."""
+    array = host_array(value, xp, what)
+    if array.shape != tuple(shape):
+        raise AssertionError(f"{what}: expected shape {tuple(shape)}, got {array.shape}")
+    if array.dtype.kind != "f":
+        raise AssertionError(f"{what}: expected a floating-point array, got dtype {array.dtype}")
+    return array
+
+
+def list_result(value, count, what, of="arrays"):
+    """``value`` as a list, after checking it is a list or tuple of ``count`` entries (``of`` says of what)."""
+    if not isinstance(value, (list, tuple)) or len(value) != count:
+        length = f" of length {len(value)}" if isinstance(value, (list, tuple)) else ""
+        raise AssertionError(f"{what}: expected a list of {count} {of}, got {describe(value)}{length}")
+    return list(value)
+
+
+def float_results(value, like, what, of="arrays", label=None):
+    """A list of float arrays shaped like the arrays in ``like`` (a list), each as float64 (see float_result).
+
+    Entry ``i`` is named ``label(i)`` in feedback, by default ``what[i]``."""
+    label = label or (lambda i: f"{what}[{i}]")
+    value = list_result(value, len(like), what, of)
+    return [float_result(v, ref, label(i)) for i, (v, ref) in enumerate(zip(value, like))]
+
+
+def array_results(value, xp, like, what):
+    """A list of floating-point arrays on the device of ``xp``, shaped like the arrays in ``like`` (a list),
+    as NumPy copies in their own dtype (see array_result); entry ``i`` is named ``what[i]``."""
+    value = list_result(value, len(like), what)
+    return [array_result(v, xp, ref.shape, f"{what}[{i}]") for i, (v, ref) in enumerate(zip(value, like))]
+
+
+def pair_result(value, names, what, tuple_only=False):
+    """The two parts of a returned pair, e.g. ``names=("nabla_b", "nabla_w")``: a tuple or list of two
+    (a tuple only, with ``tuple_only``)."""
+    kinds = tuple if tuple_only else (list, tuple)
+    if not isinstance(value, kinds) or len(value) != 2:
+        raise AssertionError(f"{what}: expected a pair ({names[0]}, {names[1]}), got {describe(value)}")
+    return value[0], value[1]
+
+
+def paired(what, *sequences):
+    """zip() for sequences that must be equally long: zip stops at the shortest, and nothing compared passes.
+
+    The feedback compares the first sequence (what was got) with the last (what was expected)."""
+    lengths = [len(s) for s in sequences]
+    if len(set(lengths)) != 1:
+        raise AssertionError(f"{what}: {lengths[0]} arrays where {lengths[-1]} were expected")
+    return zip(*sequences)
+
+
 def relative_error(actual, expected, floor=1e-300):
     """Largest elementwise |a - e| / max(|a|, |e|, floor); inf where not finite."""
     actual = np.asarray(actual, dtype=np.float64)
@@ -83,6 +138,30 @@ def assert_close(actual, expected, what, rtol, atol=0.0):
     if not ok:
         err = relative_error(actual, expected, floor=max(atol, 1e-300))
         raise AssertionError(f"{what}: relative error {err:.1e} (allowed {rtol:.0e})")
+
+
+def assert_lists_close(got, expected, what, rtol, atol=0.0, label=None):
+    """Every got[i] close to expected[i] (assert_close), for two equally long lists of arrays.
+
+    Entry ``i`` is named ``label(i)`` in feedback, by default ``what[i]``."""
+    label = label or (lambda i: f"{what}[{i}]")
+    for i, (g, e) in enumerate(paired(what, got, expected)):
+        assert_close(g, e, label(i), rtol, atol)
+
+
+def assert_changes_close(got, expected, start, what, rtol, atol=0.0, label=None):
+    """What an update changed, got[i] - start[i], close to expected[i] - start[i], for lists of arrays.
+
+    Comparing the changes rather than the values keeps a small wrong step from hiding in the rounding of
+    large values. Names as in assert_lists_close."""
+    assert_lists_close([g - s for g, s in paired(what, got, start)], [e - s for e, s in paired(what, expected, start)],
+                       what, rtol, atol, label)
+
+
+def assert_number(got, expected, what, tol=0.0):
+    """A number within ``tol`` of ``expected`` (nan never is)."""
+    if not abs(got - expected) <= tol:
+        raise AssertionError(f"{what} should be {expected!r}, got {got!r}")
 
 
 def assert_exact(actual, expected, inputs, what):
@@ -120,6 +199,17 @@ def central_difference(f, z, h=1e-5):
     """Elementwise derivative of an elementwise function f at z, in float64."""
     z = np.asarray(z, dtype=np.float64)
     return (f(z + h) - f(z - h)) / (2 * h)
+
+
+def central_gradient(f, x, h=1e-5):
+    """Gradient of a scalar function f at the array x (any shape) by central differences, entry by entry,
+    in float64; an array shaped like x."""
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = h
+        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad
 
 
 def away_from_zero(rng, shape, low=0.05, high=4.0):

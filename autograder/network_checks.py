@@ -4,8 +4,12 @@ Nothing here is an answer to an assignment: the forward pass is given code in
 network.py, and central differences are how every gradient in the course is
 checked. Everything is float64 and works on lists of weight and bias arrays
 (Nielsen's layout: ``weights[l]`` (n_out, n_in), ``biases[l]`` (n_out, 1)).
+A network in the worker is built from such lists, and its lists are read back
+and checked against them.
 """
 import numpy as np
+
+from .checks import array_results, float_results
 
 FD_STEP = 1e-5
 
@@ -74,3 +78,23 @@ def build_network(student, weights, biases):
     net.set("weights", [w.copy() for w in weights])
     net.set("biases", [b.copy() for b in biases])
     return net
+
+
+def parameter_list(value, like, what, xp=None):
+    """A network's list of weights or biases, checked against the grader's list ``like``: float64 NumPy
+    arrays of the same shapes when ``xp`` is None (checks.float_results), else arrays on the device of
+    ``xp`` ("numpy" or "cupy") in their own dtype (checks.array_results)."""
+    return float_results(value, like, what) if xp is None else array_results(value, xp, like, what)
+
+
+def parameters_result(fetched, weights, biases, what, xp=None):
+    """(weights, biases) from a pair of lists already read from a network, each checked (see parameter_list)."""
+    return (parameter_list(fetched[0], weights, f"{what}: weights", xp),
+            parameter_list(fetched[1], biases, f"{what}: biases", xp))
+
+
+def fetch_parameters(net, weights, biases, what, xp=None):
+    """The ``weights`` and ``biases`` of ``net`` (a network in the worker), read and checked against the
+    grader's lists of the same shapes (see parameter_list)."""
+    return (parameter_list(net.get("weights"), weights, f"{what}: weights", xp),
+            parameter_list(net.get("biases"), biases, f"{what}: biases", xp))

@@ -24,8 +24,9 @@ silences warnings inside itself is judged by its values only.
 import numpy as np
 import pytest
 
-from autograder.checks import (assert_close, assert_exact, assert_no_runtime_warning, assert_unchanged,
-                               away_from_zero, central_difference, float_result, shape_text)
+from autograder.checks import (assert_close, assert_exact, assert_no_runtime_warning, assert_number, away_from_zero,
+                               central_difference, float_result, shape_text)
+from autograder.suite_tools import call_for_float, call_keeping_inputs
 from autograder.wire import FunctionSpec
 
 DERIVATIVE_RTOL = 1e-7  # a forward difference (error ~1e-6) must fail
@@ -101,26 +102,19 @@ def place(z):
     return f"at z = {float(z):.4g}" if np.ndim(z) == 0 else f"on a {np.shape(z)} array"
 
 
-def graded_call(student, name, z, what, **kwargs):
-    """Call the student's function, check type/shape and that z was left alone."""
-    result = student.call(name, z, return_args=True, **kwargs)
-    assert_unchanged(z, result.args[0], what)
-    return float_result(result.value, z, what), result
-
-
 def check_values(student, name, f, z, what, rtol=VALUE_RTOL, **kwargs):
-    got, _ = graded_call(student, name, z, what, **kwargs)
+    got, _ = call_for_float(student, name, (z,), z, what, **kwargs)
     assert_close(got, f(z), what, rtol)
 
 
 def check_derivative(student, name, f, z, what, **kwargs):
-    got, _ = graded_call(student, name, z, what, **kwargs)
+    got, _ = call_for_float(student, name, (z,), z, what, **kwargs)
     assert_close(got, central_difference(f, z), f"{what} vs central differences", DERIVATIVE_RTOL, atol=1e-13)
 
 
 def check_scalar(student, name, z, expected, what, tol=0.0, **kwargs):
     got = float_result(student.call(name, z, **kwargs).value, z, what)
-    assert abs(got - expected) <= tol, f"{what} should be {expected!r}, got {got!r}"
+    assert_number(got, expected, what, tol)
 
 
 def assert_tail_close(got, expected, places, what):
@@ -137,7 +131,7 @@ def assert_tail_close(got, expected, places, what):
 def check_extreme(student, name, expected, what, tail=None, **kwargs):
     """Values at |z| up to 1000, then (where ``tail`` is True) tiny values to TAIL_FLOOR, then no warning."""
     z = EXTREME.copy()
-    got, result = graded_call(student, name, z, what, **kwargs)
+    got, result = call_for_float(student, name, (z,), z, what, **kwargs)
     assert_close(got, expected, what, VALUE_RTOL, atol=EXTREME_ATOL)
     if tail is not None:
         assert_tail_close(got[tail], expected[tail], [f"at z = {v:.4g}" for v in z[tail]], what)
@@ -190,7 +184,7 @@ def test_relu_extreme_inputs(student):
 def test_relu_prime_values(student, rng, shape):
     for z in inputs(rng, shape, kinks=True):
         what = f"relu_prime {place(z)}"
-        got, _ = graded_call(student, "relu_prime", z, what)
+        got, _ = call_for_float(student, "relu_prime", (z,), z, what)
         assert_exact(got, (z > 0).astype(float), z, f"{what} (0 where z <= 0)")
 
 
@@ -304,7 +298,7 @@ def test_elu_prime_extreme_inputs(student):
 @pytest.mark.parametrize("shape", [(6,), (6, 1), (5, 5), (4, 9), (10, 3)], ids=shape_id)
 def test_softmax_values(student, rng, shape):
     z = rng.normal(0.0, 3.0, size=shape)
-    got, _ = graded_call(student, "softmax", z, f"softmax on a {shape} array")
+    got, _ = call_for_float(student, "softmax", (z,), z, f"softmax on a {shape} array")
     assert_close(got, softmax(z), f"softmax on a {shape} array (columns are examples)", 1e-10)
 
 
@@ -312,7 +306,7 @@ def test_softmax_values(student, rng, shape):
 def test_softmax_columns_sum_to_one(student, rng):
     # Values too: a constant 1/n would sum to one without looking at z.
     z = rng.normal(0.0, 5.0, size=(7, 7))
-    got, _ = graded_call(student, "softmax", z, "softmax on a 7x7 batch")
+    got, _ = call_for_float(student, "softmax", (z,), z, "softmax on a 7x7 batch")
     sums = got.sum(axis=0)
     assert np.all(np.abs(sums - 1.0) < 1e-12), \
         f"softmax on a 7x7 batch: each column should sum to 1, got sums from {sums.min():.6g} to {sums.max():.6g}"
@@ -333,7 +327,7 @@ SOFTMAX_EXTREME = np.array([[1000.0, -1000.0, 0.0, 709.0, 720.0],
 def test_softmax_extreme_inputs(student):
     z = SOFTMAX_EXTREME.copy()
     what = "softmax at |z| = 1000"
-    got, result = graded_call(student, "softmax", z, what)
+    got, result = call_for_float(student, "softmax", (z,), z, what)
     expected = softmax(z)
     assert_close(got, expected, what, 1e-12, atol=EXTREME_ATOL)
     columns = [f"in column {j + 1}" for j in np.indices(z.shape)[1].ravel()]
@@ -373,8 +367,7 @@ def test_numerical_gradient_matrix_function(student, rng):
 def test_numerical_gradient_leaves_x_unchanged(student, rng):
     x = rng.uniform(-2.0, 2.0, size=(3, 3))
     f = FunctionSpec("sin_mix", a=1.7, b=0.3)
-    result = student.call("numerical_gradient", f, x, return_args=True)
-    assert_unchanged(x, result.args[1], "numerical_gradient")
+    result = call_keeping_inputs(student, "numerical_gradient", (f, x), "numerical_gradient")
     got = float_result(result.value, x, "numerical_gradient of sum(sin(a x) + b x^2)")
     assert_close(got, 1.7 * np.cos(1.7 * x) + 0.6 * x, "numerical_gradient of sum(sin(a x) + b x^2)",
                  DERIVATIVE_RTOL, atol=FD_ATOL)

@@ -9,18 +9,20 @@ network is always built as ``Network(sizes)`` and then given the grader's
 weights and biases, so Nielsen's original constructor works too.
 """
 import time
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder import baselines
-from autograder.checks import (PASS, UNSURE, assert_close, assert_unchanged, describe, float_result, measure_once,
-                               speed_verdict, speed_verdicts, too_busy)
+from autograder.checks import (PASS, UNSURE, assert_changes_close, assert_close, assert_lists_close, assert_number,
+                               assert_unchanged, central_difference, float_result, float_results, measure_once,
+                               pair_result, speed_verdict, speed_verdicts, too_busy)
 from autograder.hidden.reference_sgd import replay_sgd
-from autograder.network_checks import (FD_STEP, accuracy, build_network, finite_differences, forward, pairs,
-                                       random_net, sigmoid)
-from autograder.proxy import MissingNameError, Student, Worker
-from autograder.limits import Limits
+from autograder.network_checks import (FD_STEP, accuracy, build_network, fetch_parameters, finite_differences, forward,
+                                       pairs, parameters_result, random_net, sigmoid)
+from autograder.suite_tools import baseline_worker, call_method
 from autograder.wire_datasets import ColumnPairs, Pick
 
 FD_RTOL, FD_ATOL = 1e-7, 1e-9      # correct gradients are off by <3e-11 here (measured); a bug by >1e-2
@@ -87,43 +89,20 @@ def random_examples(rng, sizes, m):
 
 
 # ---------------------------------------------------------------- talking to the submission
-def call_method(net, name, *args, return_args=False):
-    try:
-        return net.call(name, *args, return_args=return_args)
-    except MissingNameError:
-        raise AssertionError(f"Network has no method {name}: write it (see its docstring in network.py)") from None
-
-
-def checked_arrays(value, like, what):
-    """A list of float arrays shaped like ``like`` (a list of arrays), as float64."""
-    if not isinstance(value, (list, tuple)) or len(value) != len(like):
-        raise AssertionError(f"{what}: expected a list of {len(like)} arrays, got {describe(value)}"
-                             + (f" of length {len(value)}" if isinstance(value, (list, tuple)) else ""))
-    return [float_result(v, ref, f"{what}[{i}]") for i, (v, ref) in enumerate(zip(value, like))]
+call = partial(call_method, missing="Network has no method {name}: write it (see its docstring in network.py)")
 
 
 def checked_gradients(value, weights, biases, what):
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise AssertionError(f"{what}: expected a pair (nabla_b, nabla_w), got {describe(value)}")
-    return checked_arrays(value[0], biases, f"{what} nabla_b"), checked_arrays(value[1], weights, f"{what} nabla_w")
-
-
-def assert_lists_close(got, expected, what, rtol, atol):
-    for i, (g, e) in enumerate(zip(got, expected)):
-        assert_close(g, e, f"{what}[{i}]", rtol, atol)
-
-
-def fetch_parameters(net, weights, biases, what):
-    return (checked_arrays(net.get("weights"), weights, f"{what}: weights"),
-            checked_arrays(net.get("biases"), biases, f"{what}: biases"))
+    """(nabla_b, nabla_w) from backprop's pair, each a list of float64 arrays shaped like the biases / weights."""
+    nabla_b, nabla_w = pair_result(value, ("nabla_b", "nabla_w"), what)
+    return float_results(nabla_b, biases, f"{what} nabla_b"), float_results(nabla_w, weights, f"{what} nabla_w")
 
 
 def assert_step(net, weights, biases, X, Y, eta, what, fetched=None):
     """After update_mini_batch: the change in every array is -(eta/m) * sum of gradients."""
     if fetched is None:
         fetched = net.get("weights"), net.get("biases")
-    new_w = checked_arrays(fetched[0], weights, f"{what}: weights")
-    new_b = checked_arrays(fetched[1], biases, f"{what}: biases")
+    new_w, new_b = parameters_result(fetched, weights, biases, what)
     expected_w, expected_b = sgd_step(weights, biases, X, Y, eta)
     for name, got, old, expected in (("weights", new_w, weights, expected_w), ("biases", new_b, biases, expected_b)):
         for i, (g, o, e) in enumerate(zip(got, old, expected)):
@@ -145,14 +124,13 @@ def test_sigmoid_prime_matches_central_differences(student, rng, shape):
     z = np.float64(z) if shape == () else z
     what = f"sigmoid_prime on {'a scalar' if shape == () else f'a {shape} array'}"
     got = float_result(student.sigmoid_prime(z), z, what)
-    expected = (sigmoid(z + FD_STEP) - sigmoid(z - FD_STEP)) / (2 * FD_STEP)
-    assert_close(got, expected, f"{what} vs central differences", 1e-7, atol=1e-12)
+    assert_close(got, central_difference(sigmoid, z, FD_STEP), f"{what} vs central differences", 1e-7, atol=1e-12)
 
 
 @pytest.mark.item("sigmoid_prime")
 def test_sigmoid_prime_at_zero(student):
     got = float_result(student.sigmoid_prime(0.0), 0.0, "sigmoid_prime(0.0)")
-    assert abs(got - 0.25) < 1e-15, f"sigmoid_prime(0.0) should be 0.25, got {got!r}"
+    assert_number(got, 0.25, "sigmoid_prime(0.0)", tol=1e-15)
 
 
 # ---------------------------------------------------------------- backprop
@@ -162,7 +140,7 @@ def test_backprop_matches_finite_differences(student, rng, sizes):
     weights, biases = random_net(rng, sizes)
     X, Y = random_examples(rng, sizes, 1)
     net = build_network(student, weights, biases)
-    result = call_method(net, "backprop", X, Y, return_args=True)
+    result = call(net, "backprop", X, Y, return_args=True)
     what = f"backprop on {net_text(sizes)}"
     assert_unchanged(X, result.args[0], f"{what} (x)")
     nabla_b, nabla_w = checked_gradients(result.value, weights, biases, what)
@@ -177,7 +155,7 @@ def test_backprop_leaves_the_network_alone(student, rng):
     weights, biases = random_net(rng, sizes)
     X, Y = random_examples(rng, sizes, 1)
     net = build_network(student, weights, biases)
-    call_method(net, "backprop", X, Y)
+    call(net, "backprop", X, Y)
     after_w, after_b = fetch_parameters(net, weights, biases, "after backprop")
     for name, got, before in (("weights", after_w, weights), ("biases", after_b, biases)):
         for g, b in zip(got, before):
@@ -191,7 +169,7 @@ def test_backprop_batch_is_the_sum_of_per_example_gradients(student, rng, sizes,
     weights, biases = random_net(rng, sizes)
     X, Y = random_examples(rng, sizes, m)
     net = build_network(student, weights, biases)
-    result = call_method(net, "backprop_batch", X, Y, return_args=True)
+    result = call(net, "backprop_batch", X, Y, return_args=True)
     what = f"backprop_batch on {net_text(sizes)} with a batch of {m}"
     assert_unchanged(X, result.args[0], f"{what} (X)")
     assert_unchanged(Y, result.args[1], f"{what} (Y)")
@@ -208,7 +186,7 @@ def test_update_mini_batch_applies_the_rule(student, rng, sizes, m, eta):
     weights, biases = random_net(rng, sizes)
     X, Y = random_examples(rng, sizes, m)
     net = build_network(student, weights, biases)
-    call_method(net, "update_mini_batch", pairs(X, Y), eta)
+    call(net, "update_mini_batch", pairs(X, Y), eta)
     assert_step(net, weights, biases, X, Y, eta, f"update_mini_batch on {net_text(sizes)}, m={m}, eta={eta}")
 
 
@@ -218,60 +196,9 @@ def measured():
     return {}  # one measurement per grading run, shared by the checks of an item
 
 
-# What the student's update is timed against, run in a worker of its own (one BLAS
-# thread, same protocol) so that both sides are timed alike: Nielsen's per-example
-# update_mini_batch, and the course's matrix form, which shows what this machine
-# can do (on a slow or busy machine even a perfect matrix form may not reach 5x).
-BASELINES = """
-import numpy as np
-
-
-def sigmoid(z):
-    return 1.0 / (1.0 + np.exp(-z))
-
-
-class LoopNetwork:
-    def __init__(self, weights, biases):
-        self.weights, self.biases = weights, biases
-
-    def update_mini_batch(self, mini_batch, eta):
-        nabla_b = [np.zeros(b.shape) for b in self.biases]
-        nabla_w = [np.zeros(w.shape) for w in self.weights]
-        for x, y in mini_batch:
-            delta_nabla_b, delta_nabla_w = self.backprop(x, y)
-            nabla_b = [nb + dnb for nb, dnb in zip(nabla_b, delta_nabla_b)]
-            nabla_w = [nw + dnw for nw, dnw in zip(nabla_w, delta_nabla_w)]
-        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
-        self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
-
-    def backprop(self, x, y):
-        activation, activations, zs = x, [x], []
-        for b, w in zip(self.biases, self.weights):
-            zs.append(np.dot(w, activation) + b)
-            activation = sigmoid(zs[-1])
-            activations.append(activation)
-        return self.backward(activations, y)
-
-    def backward(self, activations, y):
-        nabla_b, nabla_w = [None] * len(self.biases), [None] * len(self.weights)
-        s = activations[-1]
-        delta = (activations[-1] - y) * s * (1 - s)
-        nabla_b[-1], nabla_w[-1] = delta.sum(axis=1, keepdims=True), np.dot(delta, activations[-2].T)
-        for l in range(2, len(self.weights) + 1):
-            s = activations[-l]
-            delta = np.dot(self.weights[-l + 1].T, delta) * s * (1 - s)
-            nabla_b[-l], nabla_w[-l] = delta.sum(axis=1, keepdims=True), np.dot(delta, activations[-l - 1].T)
-        return nabla_b, nabla_w
-
-
-class MatrixNetwork(LoopNetwork):
-    def update_mini_batch(self, mini_batch, eta):
-        X = np.hstack([x for x, _ in mini_batch])
-        Y = np.hstack([y for _, y in mini_batch])
-        nabla_b, nabla_w = self.backprop(X, Y)
-        self.weights = [w - (eta / len(mini_batch)) * nw for w, nw in zip(self.weights, nabla_w)]
-        self.biases = [b - (eta / len(mini_batch)) * nb for b, nb in zip(self.biases, nabla_b)]
-"""
+# What the student's update is timed against (Nielsen's per-example loop and the course's matrix form):
+# trusted course code, sent as bytes to a worker of its own, so that both sides are timed alike.
+BASELINES = Path(__file__).with_name("baselines_hw2.py").read_bytes()
 
 
 def timed_steps(net, data, batches, etas):
@@ -290,11 +217,10 @@ def check_timed_run(fetched, weights, biases, X, Y, batches, etas, what):
     """Speed counts only for correct updates: every timed run is checked against the rule."""
     started = time.perf_counter()
     expected_w, expected_b = replay_sgd(weights, biases, X, Y, batches, etas)
-    got_w = checked_arrays(fetched[0], weights, f"{what}: weights")
-    got_b = checked_arrays(fetched[1], biases, f"{what}: biases")
+    got_w, got_b = parameters_result(fetched, weights, biases, what)
     for name, got, start, expected in (("weights", got_w, weights, expected_w), ("biases", got_b, biases, expected_b)):
-        assert_lists_close([g - s for g, s in zip(got, start)], [e - s for e, s in zip(expected, start)],
-                           f"{what}: while timed, {SPEED_CALLS} updates in a row changed {name}", 1e-8, 1e-13)
+        assert_changes_close(got, expected, start,
+                             f"{what}: while timed, {SPEED_CALLS} updates in a row changed {name}", 1e-8, 1e-13)
     baselines.add_timing("speed", replay_s=time.perf_counter() - started)
 
 
@@ -326,7 +252,7 @@ def time_baselines(baseline, loop_data, weights, biases, batches, etas):
 def time_student_round(student, data, weights, biases, X, Y, batches, etas):
     """Seconds of one timed run of the student's updates on a fresh network (checked against the rule)."""
     net = build_network(student, weights, biases)
-    call_method(net, "update_mini_batch", Pick(data, batches[0]), etas[0])  # a fresh process warms up
+    call(net, "update_mini_batch", Pick(data, batches[0]), etas[0])  # a fresh process warms up
     net.set("weights", weights)
     net.set("biases", biases)
     seconds, fetched = timed_steps(net, data, batches, etas)
@@ -353,9 +279,8 @@ def measure_speed(student, rng, stop_student_code):
     """
     weights, biases, X, Y, rounds = speed_case(rng)
     times = {"student": [], "loop": [], "matrix": []}
-    baseline_worker = Worker({"baselines.py": BASELINES.encode()}, Limits())
+    worker, baseline = baseline_worker(BASELINES)
     try:
-        baseline = Student(lambda: baseline_worker, "baselines")
         loop_data = baseline.store(ColumnPairs(X, Y))
         for batches, etas in rounds:  # the first round warms up and is not counted
             # Round by round, so that a machine busy with other gradings weighs on all three
@@ -371,7 +296,7 @@ def measure_speed(student, rng, stop_student_code):
             times["student"].append(time_student_round(student, data, weights, biases, X, Y, batches, etas))
             baselines.add_timing("speed", student_s=time.perf_counter() - started - (replay_seconds() - replayed))
     finally:
-        baseline_worker.close()
+        worker.close()
     return per_update(times)
 
 
@@ -380,16 +305,15 @@ def measure_shared_baselines():
     ({kind: [seconds per update]}, [probe seconds]), the probe timed between the rounds."""
     weights, biases, X, Y, rounds = speed_case(np.random.default_rng())
     times, probe = {kind: [] for kind in BASELINE_KINDS}, []
-    baseline_worker = Worker({"baselines.py": BASELINES.encode()}, Limits())
+    worker, baseline = baseline_worker(BASELINES)
     try:
-        baseline = Student(lambda: baseline_worker, "baselines")
         loop_data = baseline.store(ColumnPairs(X, Y))
         for batches, etas in rounds:
             probe.extend(baselines.probe_seconds(2))
             for kind, seconds in time_baselines(baseline, loop_data, weights, biases, batches, etas).items():
                 times[kind].append(seconds)
     finally:
-        baseline_worker.close()
+        worker.close()
     return per_update(times), probe
 
 
@@ -504,7 +428,7 @@ def train_on_mnist(student):
     while step < len(batches):
         if step in verified:
             before_w, before_b = fetch_parameters(net, weights, biases, "during training")
-            call_method(net, "update_mini_batch", Pick(data, batches[step]), LEARN_ETA)
+            call(net, "update_mini_batch", Pick(data, batches[step]), LEARN_ETA)
             assert_step(net, before_w, before_b, X_train[:, batches[step]], Y_train[:, batches[step]], LEARN_ETA,
                         f"training step {step} on MNIST")
             step += 1

@@ -10,9 +10,9 @@ that rebinds instead of updating in place is seen at once.
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close, describe
+from autograder.checks import assert_changes_close
 from autograder.proxy import StudentError
-from autograder.wire import WireError
+from autograder.suite_tools import read_shared
 
 STEPS = 20
 RTOL, ATOL = 1e-10, 1e-12  # on p - p0: rounding in p itself is ~1e-15 per step
@@ -139,30 +139,16 @@ def start(student, kind, options, params):
     return shared, student.new(kind, shared, **options)
 
 
-def read_params(student, shared, like, what):
-    try:
-        got = [s.read() for s in shared]
-    except WireError:
-        raise AssertionError(f"{what}: a parameter's memory was resized; update each parameter in place") from None
-    assert len(got) == len(like)
-    for i, (g, p) in enumerate(zip(got, like)):
-        if not isinstance(g, np.ndarray) or g.shape != p.shape or g.dtype != np.float64:
-            raise AssertionError(f"{what}: params[{i}] is now {describe(g)}; it must stay a float64 array "
-                                 f"of shape {p.shape}, updated in place")
-    return got
-
-
 def check_trajectory(student, kind, options, params, grads, what):
     refs, opt = start(student, kind, options, params)
     expected = reference_run(kind, options, params, grads)
     for t, (step_grads, want) in enumerate(zip(grads, expected), start=1):
         opt.step(step_grads)
-        got = read_params(student, refs, params, what)
+        got = read_shared(refs, params, what)
         if t == 1 and all(np.array_equal(g, p) for g, p in zip(got, params)):
             raise AssertionError(f"{what}: after step(grads) the caller's arrays are unchanged; update each "
                                  f"parameter in place (p -= ...), do not rebind it to a new array")
-        for i, (g, w, p0) in enumerate(zip(got, want, params)):
-            assert_close(g - p0, w - p0, f"{what}: params[{i}] after step {t}", RTOL, ATOL)
+        assert_changes_close(got, want, params, what, RTOL, ATOL, label=lambda i: f"{what}: params[{i}] after step {t}")
 
 
 def config_id(config):
@@ -214,10 +200,9 @@ def test_two_optimizers_do_not_share_state(student, rng):
         opt_b.step(gb)
     for refs, params, grads, name in ((refs_a, params_a, grads_a, "first"), (refs_b, params_b, grads_b, "second")):
         want = reference_run(kind, options, params, grads)[-1]
-        got = read_params(student, refs, params, f"two Adam optimizers, the {name}")
-        for i, (g, w, p0) in enumerate(zip(got, want, params)):
-            assert_close(g - p0, w - p0, f"two Adam optimizers stepped in turn: the {name} one's params[{i}]",
-                         RTOL, ATOL)
+        got = read_shared(refs, params, f"two Adam optimizers, the {name}")
+        assert_changes_close(got, want, params, "two Adam optimizers", RTOL, ATOL,
+                             label=lambda i: f"two Adam optimizers stepped in turn: the {name} one's params[{i}]")
 
 
 @pytest.mark.item("in_place_and_state")

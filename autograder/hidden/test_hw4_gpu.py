@@ -15,17 +15,19 @@ import math
 import os
 import time
 from dataclasses import replace
+from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder import baselines as class_timing, gpu
-from autograder.checks import (PASS, UNSURE, assert_close, describe, host_array, measure_once, speed_verdicts,
-                               too_busy)
+from autograder.checks import (PASS, UNSURE, array_result, array_results, assert_close, describe, host_array,
+                               measure_once, pair_result, paired, speed_verdicts, too_busy)
 from autograder.hidden.reference_sgd import batch_gradients as reference_gradients
 from autograder.hidden.reference_sgd import replay_sgd
-from autograder.network_checks import forward, random_net
-from autograder.proxy import MissingNameError, Student, Worker
+from autograder.network_checks import fetch_parameters, forward, random_net
+from autograder.suite_tools import baseline_worker, call_method
 from autograder.wire import ArrayModule, OnDevice
 from autograder.wire_datasets import FixedShuffles
 
@@ -51,35 +53,7 @@ SPEED_SLACK_FULL, SPEED_SLACK_HALF = 1.5, 3.0  # ...or at most this much slower 
 
 
 # ---------------------------------------------------------------- talking to the submission
-def call(target, name, *args, **kwargs):
-    try:
-        return target.call(name, *args, **kwargs)
-    except MissingNameError:
-        raise AssertionError(f"{name} is missing from gpu_network.py: write it (see its docstring)") from None
-
-
-def checked_array(value, xp, shape, what):
-    array = host_array(value, xp, what)
-    if array.shape != tuple(shape):
-        raise AssertionError(f"{what}: expected shape {tuple(shape)}, got {array.shape}")
-    if array.dtype.kind != "f":
-        raise AssertionError(f"{what}: expected a floating-point array, got dtype {array.dtype}")
-    return array
-
-
-def checked_list(value, xp, like, what):
-    if not isinstance(value, (list, tuple)) or len(value) != len(like):
-        length = f" of length {len(value)}" if isinstance(value, (list, tuple)) else ""
-        raise AssertionError(f"{what}: expected a list of {len(like)} arrays, got {describe(value)}{length}")
-    return [checked_array(v, xp, ref.shape, f"{what}[{i}]") for i, (v, ref) in enumerate(zip(value, like))]
-
-
-def paired(what, *sequences):
-    """zip() for sequences that must be equally long: zip stops at the shortest, and nothing compared passes."""
-    lengths = [len(s) for s in sequences]
-    if len(set(lengths)) != 1:
-        raise AssertionError(f"{what}: {lengths[0]} arrays where {lengths[-1]} were expected")
-    return zip(*sequences)
+call = partial(call_method, missing="{name} is missing from gpu_network.py: write it (see its docstring)")
 
 
 def assert_matches(got, expected, dtype, what):
@@ -127,11 +101,9 @@ class Case:
     def text(self):
         return f"a {self.dtype} {self.sizes} network"
 
-
-def fetch_parameters(net, case, xp, what):
-    weights = checked_list(net.get("weights"), xp, case.weights, f"{what}: weights")
-    biases = checked_list(net.get("biases"), xp, case.biases, f"{what}: biases")
-    return weights, biases
+    def fetch(self, net, xp, what):
+        """The weights and biases of ``net`` (built from this case), read from the device of ``xp`` and checked."""
+        return fetch_parameters(net, self.weights, self.biases, what, xp=xp)
 
 
 # ---------------------------------------------------------------- the checks, for either device
@@ -144,9 +116,8 @@ def reference_kernel(z):
 
 def run_kernel(student, z, xp, what):
     result = call(student, "fused_sigmoid_prime", OnDevice(z, xp), return_args=True)
-    if not isinstance(result.value, tuple) or len(result.value) != 2:
-        raise AssertionError(f"{what}: expected a pair (s, ds), got {describe(result.value)}")
-    s, ds = (checked_array(v, xp, z.shape, f"{what}: {name}") for v, name in paired(what, result.value, ("s", "ds")))
+    s, ds = pair_result(result.value, ("s", "ds"), what, tuple_only=True)
+    s, ds = array_result(s, xp, z.shape, f"{what}: s"), array_result(ds, xp, z.shape, f"{what}: ds")
     changed = host_array(result.args[0], xp, f"{what}: z")
     if not np.array_equal(changed, z):
         raise AssertionError(f"{what}: z was modified; leave the input as it was")
@@ -181,8 +152,8 @@ def check_kernel_extremes(student, xp, dtype):
 def check_feedforward(student, rng, xp, sizes, m, dtype):
     case = Case(rng, sizes, dtype)
     X, _ = case.data(rng, m)
-    out = checked_array(call(case.network(student, xp), "feedforward", OnDevice(X, xp)).value, xp,
-                        (sizes[-1], m), f"feedforward on {case.text()}")
+    out = array_result(call(case.network(student, xp), "feedforward", OnDevice(X, xp)).value, xp,
+                       (sizes[-1], m), f"feedforward on {case.text()}")
     expected = forward(case.weights64, case.biases64, X.astype(np.float64))[0][-1]
     assert_matches(out, expected, dtype, f"feedforward on {case.text()} with a batch of {m}")
     return out
@@ -232,7 +203,7 @@ def run_epoch(student, rng, xp, sizes, n, mini_batch_size, eta, dtype, count_tra
     what = (f"train_epoch on {case.text()}, {n} examples, mini-batches of {mini_batch_size}, eta {eta:g}")
     result = call(net, "train_epoch", OnDevice(X, xp), OnDevice(Y, xp), mini_batch_size, eta,
                   FixedShuffles(xp, [order]), count_transfers=count_transfers)
-    weights, biases = fetch_parameters(net, case, xp, f"after {what}")
+    weights, biases = case.fetch(net, xp, f"after {what}")
     assert_epoch(case, weights, biases, X, Y, batches, eta, what)
     return weights, biases, result.transfers
 
@@ -272,10 +243,10 @@ def test_train_epoch_is_sgd_in_the_given_order(student, rng, sizes, n, mini_batc
 
 # ---------------------------------------------------------------- dtype (CPU)
 def gradient_pair(value, case, xp, what):
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise AssertionError(f"{what}: expected a pair (nabla_b, nabla_w), got {describe(value)}")
-    return (checked_list(value[0], xp, case.biases, f"{what}: nabla_b"),
-            checked_list(value[1], xp, case.weights, f"{what}: nabla_w"))
+    """(nabla_b, nabla_w) from backprop's pair, each a list of arrays on the device of ``xp`` shaped like the case's."""
+    nabla_b, nabla_w = pair_result(value, ("nabla_b", "nabla_w"), what)
+    return (array_results(nabla_b, xp, case.biases, f"{what}: nabla_b"),
+            array_results(nabla_w, xp, case.weights, f"{what}: nabla_w"))
 
 
 def dtype_of_each(student, rng, what):
@@ -288,13 +259,13 @@ def dtype_of_each(student, rng, what):
     X, Y = case.data(rng, 6)
     net = case.network(student, "numpy")
     if what == "feedforward":
-        out = checked_array(call(net, "feedforward", X).value, "numpy", (3, 6), "feedforward")
+        out = array_result(call(net, "feedforward", X).value, "numpy", (3, 6), "feedforward")
         return [out], "float32", "feedforward(X)"
     if what == "backprop":
         nabla_b, nabla_w = gradient_pair(call(net, "backprop", X, Y).value, case, "numpy", "backprop")
         return nabla_b + nabla_w, "float32", "the gradients from backprop"
     call(net, "train_epoch", X, Y, 3, 0.5, FixedShuffles("numpy", [rng.permutation(6)]))
-    weights, biases = fetch_parameters(net, case, "numpy", "after train_epoch")
+    weights, biases = case.fetch(net, "numpy", "after train_epoch")
     return weights + biases, case.dtype, f"weights and biases of a {case.dtype} network after train_epoch"
 
 
@@ -408,54 +379,9 @@ def test_train_epoch_stays_on_the_device(student, rng, on_gpu, measured, note, d
             f"cupy.array of a NumPy array or list); shuffle with the rng you are given, on the device")
 
 
-# The course's matrix form, the same code on both devices, run in a worker of its own
-# with no student code: what the student's epoch is timed against.
-BASELINES = '''
-import numpy
-
-try:
-    import cupy
-except ImportError:
-    cupy = None
-
-_kernel = None
-
-
-def sigmoid_and_prime(z, xp):
-    global _kernel
-    if xp is numpy:
-        s = 0.5 * (1 + numpy.tanh(0.5 * z))
-        return s, s * (1 - s)
-    if _kernel is None:
-        _kernel = cupy.ElementwiseKernel("T z", "T s, T ds", "T e = exp(-z); s = 1 / (1 + e); ds = s * (1 - s);",
-                                         "course_sigmoid_and_prime")
-    return _kernel(z)
-
-
-class MatrixNetwork:
-    def __init__(self, sizes, xp):
-        self.xp = xp
-        self.weights, self.biases = [], []
-
-    def train_epoch(self, X, Y, mini_batch_size, eta, rng):
-        perm = rng.permutation(X.shape[1])
-        for k in range(0, X.shape[1], mini_batch_size):
-            batch = perm[k:k + mini_batch_size]
-            activations, primes = [X[:, batch]], []
-            for w, b in zip(self.weights, self.biases):
-                a, da = sigmoid_and_prime(w @ activations[-1] + b, self.xp)
-                activations.append(a)
-                primes.append(da)
-            delta = (activations[-1] - Y[:, batch]) * primes[-1]
-            step = eta / len(batch)
-            for layer in range(len(self.weights) - 1, -1, -1):
-                nabla_b = delta.sum(axis=1, keepdims=True)
-                nabla_w = delta @ activations[layer].T
-                if layer > 0:
-                    delta = (self.weights[layer].T @ delta) * primes[layer - 1]
-                self.weights[layer] = self.weights[layer] - step * nabla_w
-                self.biases[layer] = self.biases[layer] - step * nabla_b
-'''
+# What the student's epoch is timed against (the course's matrix form, the same code on both devices):
+# trusted course code, sent as bytes to workers of their own with no student code.
+BASELINES = Path(__file__).with_name("baselines_hw4.py").read_bytes()
 
 
 def speed_setup(rng, stand_in):
@@ -512,11 +438,11 @@ def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
     what = f"train_epoch on {case.text()} with {X.shape[1]} examples in mini-batches of {batch}"
     # NumPy on every core is the CPU the port competes with; the course's CuPy form runs under exactly the
     # student's limits (same BLAS threads), so that on a loaded machine the two are timed alike.
-    workers = {"numpy": Worker({"baselines.py": BASELINES.encode()},
-                               replace(worker_limits, blas_threads=os.cpu_count() or 1)),
-               "cupy": Worker({"baselines.py": BASELINES.encode()}, worker_limits)}
+    workers, baselines = {}, {}
     try:
-        baselines = {xp: Student(lambda w=w: w, "baselines") for xp, w in workers.items()}
+        for xp, limits in (("numpy", replace(worker_limits, blas_threads=os.cpu_count() or 1)),
+                           ("cupy", worker_limits)):
+            workers[xp], baselines[xp] = baseline_worker(BASELINES, limits)
         data = {xp: (baselines[xp].store(OnDevice(X, xp)), baselines[xp].store(OnDevice(Y, xp)))
                 for xp in ("numpy", "cupy")}
         for round_number, order in enumerate(orders):  # round 0 warms up (kernels compile) and is not counted
@@ -541,7 +467,7 @@ def measure_speed(student, rng, stop_student_code, worker_limits, stand_in):
             times["student"].append(seconds)
             assert_same_epoch(checked_digest(digest, arrays, what), expected, start_digest, what)
             if round_number == 0:  # once: the whole result, not just its digest
-                weights, biases = fetch_parameters(net, case, "cupy", f"after {what}")
+                weights, biases = case.fetch(net, "cupy", f"after {what}")
                 assert_dtype(weights + biases, case.dtype, f"after {what}: weights and biases")
                 assert_digest_is_honest(digest, weights, biases, what)
                 batches = [order[k:k + batch] for k in range(0, X.shape[1], batch)]

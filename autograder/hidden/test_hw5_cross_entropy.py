@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from autograder.checks import (assert_close, assert_exact, assert_no_runtime_warning, assert_unchanged,
-                               describe, float_result)
+                               central_gradient, describe, float_result, float_results)
+from autograder.suite_tools import call_for_float, call_keeping_inputs
 
 VALUE_RTOL = 1e-10      # sums of logarithms written in another order differ by ~1e-15 relative
 DERIVATIVE_RTOL = 1e-7  # a forward difference (error ~1e-6) must fail
@@ -108,20 +109,8 @@ def examples_ratio(got, expected):
 
 def call_cost(student, name, args, what):
     """Call a cost function, check that its arrays came back unchanged, return (float, result)."""
-    result = student.call(name, *args, return_args=True)
-    for before, after in zip(args, result.args):
-        assert_unchanged(before, after, what)
+    result = call_keeping_inputs(student, name, args, what)
     return cost_result(result.value, what), result
-
-
-def central_gradient(f, x, h=1e-5):
-    """Gradient of a scalar function f at x by central differences, entry by entry, in float64."""
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[i] = h
-        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
-    return grad
 
 
 # ---------------------------------------------------------------- binary_cross_entropy
@@ -193,10 +182,8 @@ LOGITS_EXTREME = np.array([[1000.0, -1000.0, 0.0, 709.0, 720.0],
 
 
 def check_array(student, name, args, expected, what, rtol, atol=0.0, **kwargs):
-    result = student.call(name, *args, return_args=True, **kwargs)
-    for before, after in zip(args, result.args):
-        assert_unchanged(before, after, what)
-    got = float_result(result.value, expected, what)
+    """Call the student's function (its array arguments left alone) and compare its array with ``expected``."""
+    got, result = call_for_float(student, name, args, expected, what, **kwargs)
     assert_close(got, expected, what, rtol, atol)
     return got, result
 
@@ -293,13 +280,6 @@ def random_weights(rng):
     return [rng.normal(0.0, 1.0, size=(b, a)) for a, b in zip(sizes[:-1], sizes[1:])]
 
 
-def list_result(value, like, what):
-    if not isinstance(value, (list, tuple)) or len(value) != len(like):
-        raise AssertionError(f"{what}: expected a list of {len(like)} arrays (one per layer), got {describe(value)}"
-                             + (f" of length {len(value)}" if isinstance(value, (list, tuple)) else ""))
-    return [float_result(v, w, f"{what}, layer {k + 1}") for k, (v, w) in enumerate(zip(value, like))]
-
-
 @pytest.mark.item("l2")
 def test_l2_cost_values(student, rng):
     weights = random_weights(rng)
@@ -322,7 +302,8 @@ def test_l2_gradient_matches_central_differences(student, rng):
     result = student.call("l2_gradient", nabla, weights, lmbda, n, return_args=True)
     for before, after in zip(weights, result.args[1]):
         assert_unchanged(before, after, what)
-    got = list_result(result.value, weights, what)
+    got = float_results(result.value, weights, what, of="arrays (one per layer)",
+                        label=lambda k: f"{what}, layer {k + 1}")
     for k, w in enumerate(weights):
         numeric = central_gradient(lambda v: float(np.sum(np.sin(v))) + lmbda / (2 * n) * float(np.sum(v ** 2)), w)
         assert_close(got[k], numeric, f"{what}, layer {k + 1}", DERIVATIVE_RTOL, atol=FD_ATOL)
