@@ -17,7 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from autograder import class_autograde
+from autograder.class_gradebook import check_gradebook
+from autograder.class_outcome import GRADED, Outcome
+from autograder.class_setup import with_busy_timeout
+from autograder.class_summary import student_line
+from autograder.class_workers import failure_reason
 from autograder.nbgrader_hooks import REPORT_NAME
 from autograder.release import release
 from helpers import REPO, SUBMISSIONS, run_cli
@@ -157,8 +161,8 @@ def test_the_check_catches_a_gradebook_that_disagrees_with_the_engine(graded_cla
                    "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
                    "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
                    "WHERE submitted_assignment.student_id = 'carol' AND base_cell.name = 'numerical_gradient')")
-    outcomes = [class_autograde.Outcome(s, class_autograde.GRADED) for s in ("alice", "carol")]
-    class_autograde.check_gradebook(CourseDirectory(root=str(course)), ASSIGNMENT, outcomes)
+    outcomes = [Outcome(s, GRADED) for s in ("alice", "carol")]
+    check_gradebook(CourseDirectory(root=str(course)), ASSIGNMENT, outcomes)
     alice, carol = outcomes
     assert not alice.mismatch and alice.score == pytest.approx(14)
     assert "numerical_gradient 3 (engine 0)" in carol.mismatch
@@ -240,14 +244,14 @@ def test_failure_reason_is_the_students_exception_not_nbgraders_summary():
            "[ERROR] There was an error processing assignment 'hw1' for student 'x'\n")
     error = ("Traceback (most recent call last):\n  File \"u.py\", line 2, in capture_log\n"
              "nbgrader.converters.base.NbGraderException: Please see the the above traceback for details\n")
-    reason = class_autograde.failure_reason({"success": False, "log": log, "error": error})
+    reason = failure_reason({"success": False, "log": log, "error": error})
     assert reason == "NotADirectoryError: [Errno 20] Not a directory: 'autograded/x/hw1'"
 
 
 def test_busy_timeout_is_added_to_sqlite_urls_only():
-    assert class_autograde.with_busy_timeout("sqlite:////c/gradebook.db") == "sqlite:////c/gradebook.db?timeout=300"
-    assert class_autograde.with_busy_timeout("sqlite:////c/g.db?timeout=5") == "sqlite:////c/g.db?timeout=5"
-    assert class_autograde.with_busy_timeout("postgresql://h/db") == "postgresql://h/db"
+    assert with_busy_timeout("sqlite:////c/gradebook.db") == "sqlite:////c/gradebook.db?timeout=300"
+    assert with_busy_timeout("sqlite:////c/g.db?timeout=5") == "sqlite:////c/g.db?timeout=5"
+    assert with_busy_timeout("postgresql://h/db") == "postgresql://h/db"
 
 
 @pytest.mark.slow
@@ -285,10 +289,10 @@ def test_items_the_engine_could_not_grade_are_named(graded_class, tmp_path):
         if item["name"] == "softmax":
             item.update(status="not graded", feedback="not graded: no usable GPU on this machine")
     path.write_text(json.dumps(data))
-    outcomes = [class_autograde.Outcome("alice", class_autograde.GRADED)]
-    class_autograde.check_gradebook(CourseDirectory(root=str(course)), ASSIGNMENT, outcomes)
+    outcomes = [Outcome("alice", GRADED)]
+    check_gradebook(CourseDirectory(root=str(course)), ASSIGNMENT, outcomes)
     [alice] = outcomes
     assert alice.status == "items NOT GRADED" and not alice.mismatch
     assert alice.reason == "softmax: not graded: no usable GPU on this machine"
-    line = class_autograde.student_line(alice, 14, 7)
+    line = student_line(alice, 14, 7)
     assert re.match(r"alice\s+14.00 / 14\s+items NOT GRADED\s+softmax: not graded", line), line
