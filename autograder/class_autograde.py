@@ -31,9 +31,9 @@ The pieces, one idea each:
 * ``class_outcome``: what happened to one student.
 
 Exit codes: 0 when every student was autograded and the gradebook agrees with
-the engine; 1 when a student failed or the gradebook disagrees; 2 when nothing
-could start (not a course folder, unknown assignment, no submissions), with a
-one-line message.
+the engine; 1 when a student could not be graded or the gradebook disagrees;
+2 when nothing could start (not a course folder, unknown assignment, no
+submissions), with a one-line message.
 """
 import contextlib
 import os
@@ -42,12 +42,12 @@ import time
 
 from .class_baselines import forget_shared_baselines, shared_baselines
 from .class_gradebook import check_gradebook
-from .class_outcome import FAILED
 from .class_regrade import with_items_not_graded
 from .class_setup import (CannotStart, check_assignment, check_course_configuration, course_root, find_students,
                           load_nbgrader, notebooks_are_run)
 from .class_summary import student_line, summary_lines
 from .class_workers import grade_students
+from .report import STUDENT_NOT_GRADED
 
 DEFAULT_STUDENT_TIMEOUT_S = 1800
 
@@ -160,5 +160,5 @@ def autograde_class(assignment_id, jobs=None, students=None, log_path=None,
     print()
     for line in summary_lines(outcomes, max_score, log_path, time.monotonic() - started, jobs):
         print(line)
-    bad = any(o.status == FAILED or o.mismatch for o in outcomes)
+    bad = any(o.status == STUDENT_NOT_GRADED or o.mismatch for o in outcomes)
     return 1 if bad else 0

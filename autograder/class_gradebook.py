@@ -9,7 +9,8 @@ the course's ``WriteEngineGrades`` does. Any difference is reported loudly
 import json
 import os
 
-from .class_outcome import FAILED, NOT_GRADED, shorten
+from .class_outcome import shorten
+from .report import STUDENT_NOT_GRADED, STUDENT_PARTLY_GRADED
 
 SCORE_TOLERANCE = 1e-3        # the course writes scores rounded to 4 decimals
 MAX_REPORT_BYTES = 4 * 1024 * 1024
@@ -60,11 +61,12 @@ def check_gradebook(coursedir, assignment_id, outcomes):
     from nbgrader.api import Gradebook, MissingEntry
     with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
         for outcome in outcomes:
-            if outcome.status == FAILED:
+            if outcome.status == STUDENT_NOT_GRADED:
                 continue
             report = read_report(coursedir, assignment_id, outcome.student)
             if report is None:
-                outcome.status, outcome.reason = FAILED, "nbgrader finished but the engine's report is missing"
+                outcome.status = STUDENT_NOT_GRADED
+                outcome.reason = "nbgrader finished but the engine's report is missing"
                 continue
             try:
                 outcome.score, outcome.engine, outcome.mismatch = compare_with_engine(
@@ -73,7 +75,7 @@ def check_gradebook(coursedir, assignment_id, outcomes):
                 outcome.mismatch = "the gradebook has no submission for this student"
             not_graded = [n for n in report.get("not_graded", []) if isinstance(n, str)]
             if not_graded:
-                outcome.status = NOT_GRADED
+                outcome.status = STUDENT_PARTLY_GRADED
                 first = next((i for i in report["items"] if isinstance(i, dict) and i.get("name") == not_graded[0]),
                              {})
                 outcome.reason = shorten(f"{', '.join(not_graded)}: {first.get('feedback', '')}")

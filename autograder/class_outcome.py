@@ -1,21 +1,21 @@
-"""What happened to one student of a class autograded through nbgrader, and the words for it."""
+"""What happened to one student of a class autograded through nbgrader.
+
+Its status is one of report.py's STUDENT_* words, the ones grade-all writes: graded; items not graded (the
+engine could not grade some item here, e.g. a GPU item without a GPU); could not grade (nbgrader failed for
+the student, or the engine's report is missing).
+"""
 from dataclasses import dataclass
 
-from .report import STUDENT_GRADED
+from .report import STUDENT_NOT_GRADED
 
 MAX_REASON_CHARS = 160
-
-GRADED = STUDENT_GRADED
-NOT_GRADED = "items NOT GRADED"
-FAILED = "failed"
-STATUSES = (GRADED, NOT_GRADED, FAILED)
 
 
 @dataclass
 class Outcome:
     """What happened to one student."""
     student: str
-    status: str = FAILED
+    status: str = STUDENT_NOT_GRADED
     reason: str = ""
     score: float = None       # total of the student's grades in the gradebook
     engine: float = None      # the engine's report scaled to the grade cells

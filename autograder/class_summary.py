@@ -1,7 +1,7 @@
 """What the class autograder prints: one line per student, then the summary."""
 import statistics
 
-from .class_outcome import FAILED, NOT_GRADED, STATUSES
+from .report import STUDENT_GRADED, STUDENT_NOT_GRADED, STUDENT_PARTLY_GRADED, STUDENT_STATUSES
 
 
 def student_line(outcome, max_score, width):
@@ -11,10 +11,11 @@ def student_line(outcome, max_score, width):
 
 
 def summary_lines(outcomes, max_score, log_path, elapsed, jobs):
-    counts = {s: sum(o.status == s for o in outcomes) for s in STATUSES}
+    counts = {s: sum(o.status == s for o in outcomes) for s in STUDENT_STATUSES}
     scored = [o.score for o in outcomes if o.score is not None]
     lines = [f"{len(outcomes)} students in {elapsed:.0f} s ({jobs} at a time): "
-             + ", ".join(f"{counts[s]} {s}" for s in STATUSES)]
+             f"{counts[STUDENT_GRADED]} graded, {counts[STUDENT_PARTLY_GRADED]} with items not graded, "
+             f"{counts[STUDENT_NOT_GRADED]} could not grade"]  # grade-all's words (batch.write_summary)
     if scored:
         lines.append(f"mean {statistics.mean(scored):.2f} / {max_score:g}, median {statistics.median(scored):.2f} "
                      f"over the {len(scored)} students autograded")
@@ -24,12 +25,12 @@ def summary_lines(outcomes, max_score, log_path, elapsed, jobs):
                      f"{len(mismatched)} student(s): {', '.join(mismatched)}")
     elif scored:
         lines.append("gradebook checked: every autograded student's grades equal the engine's report")
-    if counts[NOT_GRADED]:
-        lines.append(f"{counts[NOT_GRADED]} student(s) with items NOT GRADED (scored 0 until regraded): on a machine "
-                     f"that can grade them (a CUDA GPU for GPU items), run this command again with "
+    if counts[STUDENT_PARTLY_GRADED]:
+        lines.append(f"{counts[STUDENT_PARTLY_GRADED]} student(s) with items not graded (scored 0 until regraded): "
+                     f"on a machine that can grade them (a CUDA GPU for GPU items), run this command again with "
                      f"--not-graded-only, into the same gradebook")
-    if counts[FAILED]:
-        lines.append(f"{counts[FAILED]} student(s) failed; see the reasons above and the log, then run again "
-                     f"with --student NAME for each")
+    if counts[STUDENT_NOT_GRADED]:
+        lines.append(f"{counts[STUDENT_NOT_GRADED]} student(s) could not be graded; see the reasons above and the "
+                     f"log, then run again with --student NAME for each")
     lines.append(f"nbgrader's log: {log_path}")
     return lines

@@ -28,10 +28,11 @@ How the work is shared, and why:
   nbgrader's own one-after-another loop (``benchmarks/nbgrader_class_time.py``).
   Three workers on two cores were no faster than two.
 * **One student never stops the class.** nbgrader's exception for one
-  student becomes that student's line ("failed" and the reason); a worker that
-  dies or runs past ``--student-timeout`` is ended (its whole process group,
-  and the sandboxed kernels die with it), the student is reported failed, and
-  a fresh worker takes the remaining students.
+  student becomes that student's line ("could not grade" and the reason); a
+  worker that dies or runs past ``--student-timeout`` is ended (its whole
+  process group, and the sandboxed kernels die with it), the student is
+  reported as could not grade, and a fresh worker takes the remaining
+  students.
 """
 import contextlib
 import glob
@@ -47,8 +48,9 @@ from multiprocessing.connection import wait
 
 from . import baselines
 from .class_gradebook import read_report
-from .class_outcome import FAILED, GRADED, Outcome, shorten
+from .class_outcome import Outcome, shorten
 from .class_setup import BUSY_TIMEOUT_S
+from .report import STUDENT_GRADED, STUDENT_NOT_GRADED
 
 STOP_GRACE_S = 10             # a stopped worker gets this long to shut its kernels down before SIGKILL
 
@@ -215,17 +217,17 @@ def grade_students(app, assignment_id, students, jobs, log_path, student_timeout
     def record(student, outcome):
         outcomes[student] = outcome
         if shared is not None:
-            shared.after_student(read_report(app.coursedir, assignment_id, student) if outcome.status == GRADED
+            shared.after_student(read_report(app.coursedir, assignment_id, student) if outcome.status == STUDENT_GRADED
                                  else None)
         on_done(outcome)
 
     def lose(worker, reason):
-        """The worker is gone or stuck: its student failed, and a fresh worker takes over."""
+        """The worker is gone or stuck: its student could not be graded, and a fresh worker takes over."""
         student, started = worker.student, worker.started
         worker.kill()
         workers.remove(worker)
         if student is not None:
-            record(student, Outcome(student, FAILED, reason, seconds=time.monotonic() - started))
+            record(student, Outcome(student, STUDENT_NOT_GRADED, reason, seconds=time.monotonic() - started))
         if pending:
             start_worker()
         elif waiting and not any(w.student is not None for w in workers):
@@ -247,7 +249,7 @@ def grade_students(app, assignment_id, students, jobs, log_path, student_timeout
                         reply = None
                     if reply is not None:
                         ok = reply["success"]
-                        record(reply["student"], Outcome(reply["student"], GRADED if ok else FAILED,
+                        record(reply["student"], Outcome(reply["student"], STUDENT_GRADED if ok else STUDENT_NOT_GRADED,
                                                          reply.get("reason", ""), seconds=reply["seconds"]))
                         feed(worker)
                         continue

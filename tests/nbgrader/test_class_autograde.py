@@ -4,7 +4,7 @@ A small class (the reference, the untouched stub, two sample submissions, two
 mutants) is autograded for real; each student's gradebook total must equal
 the engine's report and the score the course knows for that submission. A
 student whose autograding raises (a stale file where their autograded folder
-goes) is reported failed while the others are graded.
+goes) is reported as could not grade while the others are graded.
 """
 import json
 import os
@@ -18,12 +18,13 @@ from pathlib import Path
 import pytest
 
 from autograder.class_gradebook import check_gradebook
-from autograder.class_outcome import GRADED, Outcome
+from autograder.class_outcome import Outcome
 from autograder.class_setup import with_busy_timeout
 from autograder.class_summary import student_line
 from autograder.class_workers import failure_reason
 from autograder.nbgrader_hooks import REPORT_NAME
 from autograder.release import release
+from autograder.report import STUDENT_GRADED
 from helpers import REPO, SUBMISSIONS, run_cli
 from mutants_hw1 import MUTANTS, mutant_source
 
@@ -121,8 +122,8 @@ def test_one_line_per_student_and_a_summary(graded_class):
     totals = gradebook_totals(course)
     for student in GRADED_STUDENTS:
         assert re.search(rf"^{student}\s+{totals[student]:.2f} / 14\s+graded\b", out, re.M), (student, out)
-    assert re.search(r"^mallory\s+- / 14\s+failed\s+NotADirectoryError\b.*autograded/mallory", out, re.M), out
-    assert "7 students in" in out and "6 graded, 0 items NOT GRADED, 1 failed" in out
+    assert re.search(r"^mallory\s+- / 14\s+could not grade\s+NotADirectoryError\b.*autograded/mallory", out, re.M), out
+    assert "7 students in" in out and "6 graded, 0 with items not graded, 1 could not grade" in out
     mean = sum(totals[s] for s in GRADED_STUDENTS) / len(GRADED_STUDENTS)
     assert f"mean {mean:.2f} / 14" in out
     assert "gradebook checked: every autograded student's grades equal the engine's report" in out
@@ -161,7 +162,7 @@ def test_the_check_catches_a_gradebook_that_disagrees_with_the_engine(graded_cla
                    "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
                    "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
                    "WHERE submitted_assignment.student_id = 'carol' AND base_cell.name = 'numerical_gradient')")
-    outcomes = [Outcome(s, GRADED) for s in ("alice", "carol")]
+    outcomes = [Outcome(s, STUDENT_GRADED) for s in ("alice", "carol")]
     check_gradebook(CourseDirectory(root=str(course)), ASSIGNMENT, outcomes)
     alice, carol = outcomes
     assert not alice.mismatch and alice.score == pytest.approx(14)
@@ -177,7 +178,8 @@ def test_a_student_past_the_time_limit_is_stopped_and_reported(graded_class, tmp
                      cwd=course, timeout=300)
     assert result.returncode == 1
     for student in ("alice", "bob"):  # the second student gets a fresh worker after the first was stopped
-        assert re.search(rf"^{student}\s+- / 14\s+failed\s+stopped after 2 s", result.stdout, re.M), result.stdout
+        assert re.search(rf"^{student}\s+- / 14\s+could not grade\s+stopped after 2 s", result.stdout, re.M), \
+            result.stdout
     assert not processes_working_in(course)  # no worker, kernel or engine process left behind
     assert not list(course.glob(".autograder_staged_*"))  # nor the stopped workers' copies of submissions
 
@@ -289,10 +291,10 @@ def test_items_the_engine_could_not_grade_are_named(graded_class, tmp_path):
         if item["name"] == "softmax":
             item.update(status="not graded", feedback="not graded: no usable GPU on this machine")
     path.write_text(json.dumps(data))
-    outcomes = [Outcome("alice", GRADED)]
+    outcomes = [Outcome("alice", STUDENT_GRADED)]
     check_gradebook(CourseDirectory(root=str(course)), ASSIGNMENT, outcomes)
     [alice] = outcomes
-    assert alice.status == "items NOT GRADED" and not alice.mismatch
+    assert alice.status == "items not graded" and not alice.mismatch
     assert alice.reason == "softmax: not graded: no usable GPU on this machine"
     line = student_line(alice, 14, 7)
-    assert re.match(r"alice\s+14.00 / 14\s+items NOT GRADED\s+softmax: not graded", line), line
+    assert re.match(r"alice\s+14.00 / 14\s+items not graded\s+softmax: not graded", line), line

@@ -66,10 +66,11 @@ def test_the_entry_point_still_offers_what_other_modules_import_from_it():
              "released_notebooks": "nbgrader_staging"}
     code = ("import importlib, json\nfrom autograder import nbgrader_hooks\n"
             f"homes = {homes!r}\n"
-            "same = {name: getattr(nbgrader_hooks, name, None) is getattr(importlib.import_module('autograder.' + home),"
-            " name) for name, home in homes.items()}\n"
+            "same = {name: getattr(nbgrader_hooks, name, None)"
+            " is getattr(importlib.import_module('autograder.' + home), name) for name, home in homes.items()}\n"
             "from autograder import nbgrader_apps, nbgrader_preprocessors, nbgrader_submissions\n"
-            "one = [m.submissions is nbgrader_submissions.submissions for m in (nbgrader_apps, nbgrader_preprocessors)]\n"
+            "one = [module.submissions is nbgrader_submissions.submissions"
+            " for module in (nbgrader_apps, nbgrader_preprocessors)]\n"
             "print(json.dumps({'same': same, 'all': sorted(nbgrader_hooks.__all__), 'one record': one}))\n")
     found = run_python(code)
     assert found["same"] == {name: True for name in homes}, found["same"]
@@ -82,6 +83,22 @@ def test_the_entry_point_still_offers_what_other_modules_import_from_it():
 def test_the_class_autograder_loads_nbgrader_only_when_it_runs():
     code = ("import importlib, json, sys\n" + "".join(f"importlib.import_module('autograder.{name}')\n"
                                                        for name in CLASS_MODULES)
-            + "print(json.dumps(sorted({m.split('.')[0] for m in sys.modules} & {'nbgrader', 'traitlets', 'nbformat'})))\n")
+            + "loaded = {name.split('.')[0] for name in sys.modules}\n"
+            "print(json.dumps(sorted(loaded & {'nbgrader', 'traitlets', 'nbformat'})))\n")
     assert run_python(code) == []
 
+
+
+def test_the_class_run_uses_the_per_student_statuses_of_grade_all():
+    """The words grade-all writes (graded / items not graded / could not grade), in the table and the summary."""
+    from autograder.class_outcome import Outcome
+    from autograder.class_summary import student_line, summary_lines
+    assert Outcome("zoe").status == "could not grade"  # until nbgrader says otherwise
+    outcomes = [Outcome("ann", "graded", score=14.0), Outcome("ben", "items not graded", score=12.0),
+                Outcome("cat", "could not grade", "NotADirectoryError: [Errno 20] Not a directory")]
+    lines = summary_lines(outcomes, 14, "autograde_hw1.log", 12.0, 2)
+    assert lines[0] == "3 students in 12 s (2 at a time): 1 graded, 1 with items not graded, 1 could not grade"
+    assert "1 student(s) with items not graded (scored 0 until regraded)" in lines[3]
+    assert lines[4].startswith("1 student(s) could not be graded; see the reasons above")
+    line = "cat           - / 14    could not grade   NotADirectoryError: [Errno 20] Not a directory"
+    assert student_line(outcomes[2], 14, 7) == line
