@@ -78,6 +78,11 @@ def list_result(value, count, what, of="arrays"):
     return list(value)
 
 
+def cost_result(value, what):
+    """What a cost function returned, as a Python float: one real number (or a 0-d float array; see float_result)."""
+    return float(float_result(value, 0.0, f"{what} (a cost is one number)"))
+
+
 def float_results(value, like, what, of="arrays", label=None):
     """A list of float arrays shaped like the arrays in ``like`` (a list), each as float64 (see float_result).
 
@@ -95,11 +100,12 @@ def array_results(value, xp, like, what):
 
 
 def pair_result(value, names, what, tuple_only=False):
-    """The two parts of a returned pair, e.g. ``names=("nabla_b", "nabla_w")``: a tuple or list of two
-    (a tuple only, with ``tuple_only``)."""
+    """The two parts of a returned pair, e.g. ``names=("nabla_b", "nabla_w")`` (None: the feedback names no
+    parts): a tuple or list of two (a tuple only, with ``tuple_only``)."""
     kinds = tuple if tuple_only else (list, tuple)
     if not isinstance(value, kinds) or len(value) != 2:
-        raise AssertionError(f"{what}: expected a pair ({names[0]}, {names[1]}), got {describe(value)}")
+        parts = f" ({names[0]}, {names[1]})" if names else ""
+        raise AssertionError(f"{what}: expected a pair{parts}, got {describe(value)}")
     return value[0], value[1]
 
 

@@ -1,12 +1,15 @@
-"""Talking to the submission from a hidden suite: calls whose failures become feedback, arrays the student
-updates in place, and the course's own code run in a worker of its own for timing.
+"""Talking to the submission from a suite: calls whose failures become feedback, arrays the student
+updates in place, the course's own code run in a worker of its own for timing, and the GPU a worker can use.
 
 Checks of the values that come back are in checks.py (and network_checks.py for networks); these
 helpers are about the calls. Like every helper of the suites, each failure is an AssertionError whose
-one sentence is the student's feedback.
+one sentence is the student's feedback. The fixtures here (gpu_status, on_gpu) are registered in a suite
+by importing them into it by name.
 """
 import numpy as np
+import pytest
 
+from . import gpu
 from .checks import assert_unchanged, describe, float_result
 from .limits import Limits
 from .proxy import MissingNameError, Student, Worker
@@ -63,3 +66,27 @@ def baseline_worker(source, limits=None):
     ``baselines.new("Class", ...)`` and the like work through the proxy. Close the worker when done."""
     worker = Worker({"baselines.py": source}, limits or Limits())
     return worker, Student(lambda: worker, "baselines")
+
+
+# ---------------------------------------------------------------- the GPU, for suites with GPU items
+@pytest.fixture(scope="module")
+def gpu_status(worker_limits):
+    """What gpu.probe finds, once per suite: whether a worker under the grading limits can compute on a GPU."""
+    return gpu.probe(worker_limits)
+
+
+def require_gpu(gpu_status, note=None):
+    """Skip the check that calls this (NOT GRADED, with the reason) where no worker can use a GPU; else return
+    ``gpu_status``. Given ``note`` (the plugin's fixture), the item's feedback also says which device graded it."""
+    if not gpu_status["available"]:
+        pytest.skip(gpu.not_graded_reason(gpu_status))
+    if note is not None:
+        stand_in = "a CuPy stand-in that computes with NumPy (course tests only), not on a GPU"
+        note(f"graded on {stand_in if gpu_status.get('stand_in') else gpu_status['device']}")
+    return gpu_status
+
+
+@pytest.fixture
+def on_gpu(gpu_status):
+    """For a check that needs a GPU and says nothing of the device (the public checks): see require_gpu."""
+    return require_gpu(gpu_status)

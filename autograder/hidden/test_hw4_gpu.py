@@ -27,7 +27,8 @@ from autograder.checks import (PASS, UNSURE, array_result, array_results, assert
 from autograder.hidden.reference_sgd import batch_gradients as reference_gradients
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import fetch_parameters, forward, random_net
-from autograder.suite_tools import baseline_worker, call_method
+from autograder.suite_tools import baseline_worker, call_method, require_gpu
+from autograder.suite_tools import gpu_status  # noqa: F401 (a fixture: importing it registers it here)
 from autograder.wire import ArrayModule, OnDevice
 from autograder.wire_datasets import FixedShuffles
 
@@ -277,21 +278,10 @@ def test_results_keep_the_network_dtype(student, rng, what):
 
 
 # ---------------------------------------------------------------- the GPU items
-@pytest.fixture(scope="module")
-def gpu_status(worker_limits):
-    return gpu.probe(worker_limits)
-
-
 @pytest.fixture
 def on_gpu(gpu_status, note):
     """Skip (NOT GRADED, with the reason) without a usable GPU; otherwise say which device graded."""
-    if not gpu_status["available"]:
-        pytest.skip(gpu.not_graded_reason(gpu_status))
-    if gpu_status.get("stand_in"):
-        note("graded on a CuPy stand-in that computes with NumPy (course tests only), not on a GPU")
-    else:
-        note(f"graded on {gpu_status['device']}")
-    return gpu_status
+    return require_gpu(gpu_status, note)
 
 
 def check_accuracy(student, rng, xp):

@@ -9,7 +9,7 @@ per-example loop, a full training run), so passing these is a start.
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close, describe, float_result
+from autograder.checks import assert_close, assert_number, describe, float_result, float_results
 from autograder.network_checks import accuracy, build_network, finite_differences, pairs, random_net
 from autograder.wire_datasets import ColumnPairs, Pick
 
@@ -23,14 +23,15 @@ def small_case(seed=0, m=1):
 
 
 def as_gradient_lists(value, weights, biases, what):
+    """(nabla_b, nabla_w) as lists of float64 arrays shaped like the biases / weights. Pair and lengths are
+    checked here, in this suite's words, before checks.float_results looks at any entry."""
     assert isinstance(value, (list, tuple)) and len(value) == 2, \
         f"{what} should return a pair (nabla_b, nabla_w), got {describe(value)}"
     nabla_b, nabla_w = value
     for name, got, like in (("nabla_b", nabla_b, biases), ("nabla_w", nabla_w, weights)):
         assert isinstance(got, (list, tuple)) and len(got) == len(like), \
             f"{what}: {name} should be a list of {len(like)} arrays, got {describe(got)}"
-    return ([float_result(g, b, f"{what} nabla_b[{i}]") for i, (g, b) in enumerate(zip(nabla_b, biases))],
-            [float_result(g, w, f"{what} nabla_w[{i}]") for i, (g, w) in enumerate(zip(nabla_w, weights))])
+    return float_results(nabla_b, biases, f"{what} nabla_b"), float_results(nabla_w, weights, f"{what} nabla_w")
 
 
 def assert_gradients_close(nabla_b, nabla_w, expected, what):
@@ -49,7 +50,7 @@ def summed_finite_differences(weights, biases, X, Y):
 @pytest.mark.item("sigmoid_prime")
 def test_sigmoid_prime_at_zero_is_a_quarter(student):
     got = float_result(student.sigmoid_prime(0.0), 0.0, "sigmoid_prime(0.0)")
-    assert abs(got - 0.25) < 1e-12, f"sigmoid_prime(0.0) should be 0.25, got {got}"
+    assert_number(float(got), 0.25, "sigmoid_prime(0.0)", tol=1e-12)  # a float prints as the number alone
 
 
 @pytest.mark.item("sigmoid_prime")

@@ -10,9 +10,9 @@ both devices, and the speed of an epoch against NumPy on a GPU).
 import numpy as np
 import pytest
 
-from autograder import gpu
-from autograder.checks import assert_close, describe, host_array
+from autograder.checks import assert_close, describe, host_array, list_result, pair_result
 from autograder.network_checks import finite_differences, forward
+from autograder.suite_tools import gpu_status, on_gpu  # noqa: F401 (fixtures: importing them registers them here)
 from autograder.wire import ArrayModule, OnDevice
 from autograder.wire_datasets import FixedShuffles
 
@@ -23,19 +23,10 @@ X = np.array([[1.0, 0.0, -1.0, 0.5], [0.5, 1.0, 2.0, -0.5]])
 Y = np.array([[1.0, 0.0, 0.0, 1.0], [0.0, 1.0, 1.0, 0.0]])
 
 
-def pair(value, what):
-    """The two results a function returns, checked to be two before they are unpacked."""
-    if not isinstance(value, (list, tuple)) or len(value) != 2:
-        raise AssertionError(f"{what}: expected a pair, got {describe(value)}")
-    return value
-
-
 def arrays_like(value, xp, like, what):
-    """A list of arrays with the shapes of ``like``, on the device of ``xp``, as NumPy copies."""
-    if not isinstance(value, (list, tuple)) or len(value) != len(like):
-        length = f" of length {len(value)}" if isinstance(value, (list, tuple)) else ""
-        raise AssertionError(f"{what}: expected a list of {len(like)} arrays, got {describe(value)}{length}")
-    arrays = [host_array(v, xp, f"{what}[{i}]") for i, v in enumerate(value)]
+    """A list of arrays with the shapes of ``like``, on the device of ``xp``, as NumPy copies in any dtype
+    (checks.array_results also wants floating point, and words a wrong shape differently)."""
+    arrays = [host_array(v, xp, f"{what}[{i}]") for i, v in enumerate(list_result(value, len(like), what))]
     for i, (array, ref) in enumerate(zip(arrays, like)):
         assert array.shape == ref.shape, f"{what}[{i}] has shape {array.shape}, expected {ref.shape}"
     return arrays
@@ -67,20 +58,9 @@ def one_epoch(student, xp, dtype="float64"):
     return weights, biases, result
 
 
-@pytest.fixture(scope="module")
-def gpu_status(worker_limits):
-    return gpu.probe(worker_limits)
-
-
-@pytest.fixture
-def on_gpu(gpu_status):
-    if not gpu_status["available"]:
-        pytest.skip(gpu.not_graded_reason(gpu_status))
-
-
 @pytest.mark.item("sigmoid_kernel")
 def test_kernel_at_zero_and_two(student):
-    s, ds = pair(student.fused_sigmoid_prime(np.array([0.0, 2.0])), "fused_sigmoid_prime(z)")
+    s, ds = pair_result(student.fused_sigmoid_prime(np.array([0.0, 2.0])), None, "fused_sigmoid_prime(z)")
     s, ds = host_array(s, "numpy", "s"), host_array(ds, "numpy", "ds")
     sig2 = 1 / (1 + np.exp(-2.0))
     assert_close(s, [0.5, sig2], "the sigmoid at z = 0 and 2 (0.5 and 0.8808)", 1e-12)
@@ -103,7 +83,7 @@ def test_feedforward_of_four_examples(student):
 
 @pytest.mark.item("backprop")
 def test_backprop_matches_finite_differences(student):
-    nabla_b, nabla_w = pair(network(student).backprop(X, Y), "backprop(X, Y)")
+    nabla_b, nabla_w = pair_result(network(student).backprop(X, Y), None, "backprop(X, Y)")
     nabla_b = arrays_like(nabla_b, "numpy", BIASES, "nabla_b")
     nabla_w = arrays_like(nabla_w, "numpy", WEIGHTS, "nabla_w")
     fd_b, fd_w = finite_differences([w.copy() for w in WEIGHTS], [b.copy() for b in BIASES], X, Y)
@@ -127,8 +107,8 @@ def test_float32_stays_float32(student):
 
 @pytest.mark.item("gpu_correctness")
 def test_the_kernel_on_the_gpu(student, on_gpu):
-    s, ds = pair(student.fused_sigmoid_prime(OnDevice(np.array([0.0, 2.0], dtype=np.float32), "cupy")),
-                 "fused_sigmoid_prime(z) on the GPU")
+    s, ds = pair_result(student.fused_sigmoid_prime(OnDevice(np.array([0.0, 2.0], dtype=np.float32), "cupy")),
+                        None, "fused_sigmoid_prime(z) on the GPU")
     s, ds = host_array(s, "cupy", "s"), host_array(ds, "cupy", "ds")
     assert s.dtype == ds.dtype == np.float32, f"float32 input gave {s.dtype} and {ds.dtype}"
     sig2 = 1 / (1 + np.exp(-2.0))

@@ -10,19 +10,15 @@ import numbers
 import numpy as np
 import pytest
 
-from autograder.checks import assert_close, assert_no_runtime_warning, float_result
+from autograder.checks import assert_close, assert_no_runtime_warning, cost_result, float_result
 
 A = np.array([[0.9, 0.2, 0.5]])   # three examples of one sigmoid output
 Y = np.array([[1.0, 0.0, 1.0]])
 
 
-def cost(value, what):
-    return float(float_result(value, 0.0, f"{what} (a cost is one number)"))
-
-
 @pytest.mark.item("binary_cross_entropy")
 def test_binary_cross_entropy_by_hand(student):
-    got = cost(student.binary_cross_entropy(A, Y), "binary_cross_entropy")
+    got = cost_result(student.binary_cross_entropy(A, Y), "binary_cross_entropy")
     expected = -(np.log(0.9) + np.log(0.8) + np.log(0.5)) / 3
     assert abs(got - expected) < 1e-12, f"binary_cross_entropy of [[0.9, 0.2, 0.5]] against [[1, 0, 1]] " \
                                         f"should be {expected:.6f} (the mean over 3 examples), got {got:.6f}"
@@ -31,7 +27,7 @@ def test_binary_cross_entropy_by_hand(student):
 @pytest.mark.item("binary_cross_entropy")
 def test_binary_cross_entropy_certain_and_right_is_free(student):
     result = student.call("binary_cross_entropy", np.array([[1.0, 0.0]]), np.array([[1.0, 0.0]]))
-    got = cost(result.value, "binary_cross_entropy([[1, 0]], [[1, 0]])")
+    got = cost_result(result.value, "binary_cross_entropy([[1, 0]], [[1, 0]])")
     assert got == 0.0, f"outputs 1 and 0 with targets 1 and 0 cost nothing, got {got}"
     assert_no_runtime_warning(result, "binary_cross_entropy([[1, 0]], [[1, 0]])")
 
@@ -41,7 +37,7 @@ def test_categorical_cross_entropy_by_hand(student):
     a = np.array([[0.7, 0.1], [0.2, 0.0], [0.1, 0.9]])
     y = np.array([[1.0, 0.0], [0.0, 0.0], [0.0, 1.0]])
     result = student.call("categorical_cross_entropy", a, y)
-    got = cost(result.value, "categorical_cross_entropy")
+    got = cost_result(result.value, "categorical_cross_entropy")
     expected = -(np.log(0.7) + np.log(0.9)) / 2
     assert abs(got - expected) < 1e-12, f"categorical_cross_entropy should be {expected:.6f}, got {got:.6f}"
     assert_no_runtime_warning(result, "categorical_cross_entropy with an output of 0 whose target is 0")
@@ -61,7 +57,7 @@ def test_softmax_cross_entropy_by_hand(student):
     z = np.array([[0.0, 1000.0], [0.0, 0.0]])
     y = np.array([[1.0, 0.0], [0.0, 1.0]])
     result = student.call("softmax_cross_entropy", z, y)
-    got = cost(result.value, "softmax_cross_entropy")
+    got = cost_result(result.value, "softmax_cross_entropy")
     expected = (np.log(2.0) + 1000.0) / 2
     assert abs(got - expected) < 1e-9, f"softmax_cross_entropy([[0, 1000], [0, 0]], [[1, 0], [0, 1]]) should be " \
                                        f"(ln 2 + 1000) / 2 = {expected:.6f}, got {got}"
@@ -80,7 +76,7 @@ def test_delta_is_a_minus_y(student):
 @pytest.mark.item("l2")
 def test_l2_by_hand(student):
     w = [np.array([[1.0, 2.0]]), np.array([[3.0]])]
-    got = cost(student.l2_cost(0.5, w, 2.0, 10), "l2_cost")
+    got = cost_result(student.l2_cost(0.5, w, 2.0, 10), "l2_cost")
     assert abs(got - (0.5 + 2.0 / 20 * 14)) < 1e-12, f"l2_cost(0.5, weights, 2, 10) should be 1.9, got {got}"
     step = float_result(student.weight_decay_update(np.array([[1.0]]), np.array([[0.5]]), 0.1, 2.0, 10),
                         np.zeros((1, 1)), "weight_decay_update")

@@ -5,20 +5,24 @@ student's feedback) is compared word for word where the hidden suites' tests rel
 small stand-in for a worker proxy; the baseline modules run here with NumPy, against the course's rule.
 """
 import importlib.util
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.checks import (array_result, array_results, assert_changes_close, assert_lists_close, assert_number,
-                               central_gradient, float_results, list_result, pair_result, paired)
+                               central_gradient, cost_result, float_results, list_result, pair_result, paired)
 from autograder.hidden.reference_sgd import replay_sgd
 from autograder.network_checks import fetch_parameters, parameters_result, random_net
 from autograder.proxy import MissingNameError, Result
-from autograder.suite_tools import call_for_float, call_keeping_inputs, call_method, read_shared
+from autograder.suite_tools import call_for_float, call_keeping_inputs, call_method, read_shared, require_gpu
 from autograder.wire import DeviceArray, Ref, WireError
 
-HIDDEN = Path(__file__).resolve().parents[2] / "autograder" / "hidden"
+REPO = Path(__file__).resolve().parents[2]
+HIDDEN = REPO / "autograder" / "hidden"
 
 
 def refused(call, *args, **kwargs):
@@ -94,6 +98,24 @@ def test_pair_result():
         "backprop: expected a pair (nabla_b, nabla_w), got a list"
     assert refused(pair_result, [1, 2], ("s", "ds"), "kernel", tuple_only=True) == \
         "kernel: expected a pair (s, ds), got a list"
+
+
+def test_pair_result_without_names():
+    assert pair_result((3, 4), None, "backprop(X, Y)") == (3, 4)
+    assert refused(pair_result, np.zeros(2), None, "backprop(X, Y)") == \
+        "backprop(X, Y): expected a pair, got an array of shape (2,) and dtype float64"
+    assert refused(pair_result, (1, 2, 3), None, "fused_sigmoid_prime(z)") == \
+        "fused_sigmoid_prime(z): expected a pair, got a tuple"
+
+
+def test_cost_result_is_one_python_float():
+    for value in (1.5, np.float64(1.5), np.array(1.5), 3):
+        got = cost_result(value, "bce")
+        assert type(got) is float and got == float(value)
+    assert refused(cost_result, np.array([1.5]), "bce") == \
+        "bce (a cost is one number): for a scalar input expected a number, got an array of shape (1,) and dtype float64"
+    assert refused(cost_result, True, "bce") == "bce (a cost is one number): for a scalar input expected a number, got a bool"
+    assert refused(cost_result, "x", "cce").endswith("got a str")
 
 
 def test_paired_refuses_sequences_of_different_lengths():
@@ -211,6 +233,67 @@ def test_read_shared_refuses_a_rebound_or_resized_array():
         "shape (2, 2), updated in place"
     assert refused(read_shared, [Shared(None), Shared(np.ones((2, 2)))], like, "SGD") == \
         "SGD: a parameter's memory was resized; update each parameter in place"
+
+
+# ---------------------------------------------------------------- the GPU
+NO_GPU = {"available": False, "reason": "CuPy finds no CUDA device", "device": "", "stand_in": False}
+H200 = {"available": True, "reason": "", "device": "NVIDIA H200", "stand_in": False}
+STAND_IN = {"available": True, "reason": "", "device": "stand-in", "stand_in": True}
+
+
+def test_require_gpu_skips_without_a_gpu_and_says_why():
+    with pytest.raises(pytest.skip.Exception) as skipped:
+        require_gpu(NO_GPU, note=lambda text: pytest.fail(f"noted {text!r} for a check that did not run"))
+    assert str(skipped.value.msg) == ("no usable CUDA GPU on this grading machine (CuPy finds no CUDA device); "
+                                      "it will be graded where one is")
+
+
+def test_require_gpu_notes_the_device_only_when_asked():
+    notes = []
+    assert require_gpu(H200) is H200 and notes == []
+    assert require_gpu(H200, notes.append) is H200
+    assert require_gpu(STAND_IN, notes.append) is STAND_IN
+    assert notes == ["graded on NVIDIA H200",
+                     "graded on a CuPy stand-in that computes with NumPy (course tests only), not on a GPU"]
+
+
+SUITE_WITH_GPU_FIXTURES = """
+    import pytest
+
+    from autograder import gpu
+    from autograder.suite_tools import gpu_status, on_gpu  # imported by name: registered as this module's fixtures
+
+    PROBES = []
+    gpu.probe = lambda limits: PROBES.append(limits) or {STATUS!r}
+
+
+    @pytest.fixture(scope="module")
+    def worker_limits():  # the grading plugin's fixture, in the real suites
+        return "limits"
+
+
+    def test_needs_the_gpu(on_gpu):
+        assert on_gpu["available"]
+
+
+    def test_needs_it_again(on_gpu):
+        assert on_gpu["available"]
+
+
+    def test_probed_once_per_suite(gpu_status):
+        assert PROBES == ["limits"]
+"""
+
+
+@pytest.mark.parametrize("status,outcome", [(H200, "3 passed"), (NO_GPU, "2 skipped")], ids=["gpu", "no_gpu"])
+def test_the_gpu_fixtures_register_where_imported(tmp_path, status, outcome):
+    suite = tmp_path / "test_gpu_suite.py"
+    suite.write_text(textwrap.dedent(SUITE_WITH_GPU_FIXTURES).replace("{STATUS!r}", repr(status)))
+    done = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(suite)],
+                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert outcome in done.stdout, done.stdout + done.stderr
+    if status is NO_GPU:
+        assert "no usable CUDA GPU on this grading machine (CuPy finds no CUDA device)" in done.stdout
 
 
 # ---------------------------------------------------------------- the baseline workers' code
