@@ -316,8 +316,8 @@ def build_parser():
                     "submitted/<student>/<assignment>/ as 'nbgrader autograde <assignment>' does with the\n"
                     "course's configuration, N students at a time (--jobs), all into the course's gradebook.\n"
                     "Prints a progress bar, then one line per student: score / max from the gradebook, the\n"
-                    "status (graded; items NOT GRADED, e.g. a GPU item on a machine without one; failed,\n"
-                    "nbgrader could not autograde the student) and why, then a summary. nbgrader's own log\n"
+                    "status (graded; items not graded, e.g. a GPU item on a machine without one; could not\n"
+                    "grade, nbgrader could not autograde the student) and why, then a summary. nbgrader's own log\n"
                     "goes to a file (--log), not the terminal. One student's failure stops nobody else.\n"
                     "At the end each student's grades in the gradebook are checked against the engine's\n"
                     "report (autograded/<student>/<assignment>/autograder_report.json).\n\n"
@@ -331,7 +331,7 @@ def build_parser():
                "  python -m autograder autograde hw4_gpu --not-graded-only\n"
                "  python -m autograder autograde hw4_gpu --student alice bob\n\n"
                "exit status: 0 every student autograded and the gradebook agrees with the engine;\n"
-               "1 a student failed (the others are still graded) or the gradebook disagrees;\n"
+               "1 a student could not be graded (the others are still graded) or the gradebook disagrees;\n"
                "2 nothing could start (not a course folder, unknown assignment, no submissions).")
     p.add_argument("assignment", help="assignment id, e.g. hw1_activations")
     p.add_argument("--jobs", type=int, metavar="N", help="students autograded at once (default: number of CPU cores)")
@@ -344,8 +344,8 @@ def build_parser():
     p.add_argument("--log", metavar="FILE",
                    help="where nbgrader's log goes (default: autograde_<assignment>.log in the course root)")
     p.add_argument("--student-timeout", type=float, metavar="SECONDS", default=1800,
-                   help="a student still being autograded after this long is stopped and reported failed "
-                        "(default: 1800)")
+                   help="a student still being autograded after this long is stopped and reported as could not "
+                        "grade (default: 1800)")
     p.add_argument("--no-execute", action="store_true",
                    help="do not run the students' notebooks: the engine grades the modules as always and the "
                         "feedback says the notebooks were not run (the same as "

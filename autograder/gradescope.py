@@ -43,8 +43,13 @@ GRADING_PACKAGES = ("numpy", "pytest", "tqdm")
 SECRET_LINE_MIN = 21   # hidden-suite lines this long or longer never appear in results.json
 REMOVED = "(a line that would show the hidden tests was removed here)"
 # Engine files a Gradescope grading never uses: the nbgrader path, release and course tooling.
-NOT_SHIPPED = {"class_autograde.py", "nbgrader_hooks.py", "kernel_sandbox.py", "demo.py", "release.py",
-               "student_repo.py"}
+NOT_SHIPPED = {"kernel_sandbox.py", "demo.py", "release.py", "student_repo.py"}
+NOT_SHIPPED_PREFIXES = ("class_", "nbgrader_")  # the nbgrader path: a class run and nbgrader's hooks
+
+
+def shipped(module_name):
+    """Whether an engine module goes into the zip: everything but the instructor's own commands."""
+    return module_name not in NOT_SHIPPED and not module_name.startswith(NOT_SHIPPED_PREFIXES)
 
 
 class BuildError(CourseError):
@@ -109,7 +114,7 @@ def local_mnist_files():
 
 def engine_files(assignment):
     """(path in the zip, path here) for the engine and this assignment's hidden suite only."""
-    files = [(f"autograder/{p.name}", p) for p in sorted(PACKAGE_DIR.glob("*.py")) if p.name not in NOT_SHIPPED]
+    files = [(f"autograder/{p.name}", p) for p in sorted(PACKAGE_DIR.glob("*.py")) if shipped(p.name)]
     for p in sorted((PACKAGE_DIR / "hidden").glob("*.py")):
         if not p.name.startswith("test_") or p == assignment.hidden_suite:
             files.append((f"autograder/hidden/{p.name}", p))

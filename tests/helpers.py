@@ -5,6 +5,7 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -119,3 +120,14 @@ def item_scores(report):
 # On a GPU machine, AUTOGRADER_TEST_ON_GPU=1 (set by benchmarks/gpu_check.py) runs the same tests on real CuPy.
 GPU_STAND_IN = {"AUTOGRADER_CUPY_STAND_IN": "" if os.environ.get("AUTOGRADER_TEST_ON_GPU") == "1"
                 else str(REPO / "tests" / "gpu_stand_in")}
+
+
+def gradebook_totals(course):
+    """student -> total score, read straight from the gradebook's tables (not through nbgrader or the command)."""
+    with sqlite3.connect(course / "gradebook.db") as db:
+        rows = db.execute(
+            "SELECT student.id, SUM(COALESCE(grade.manual_score, grade.auto_score)) FROM grade "
+            "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
+            "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
+            "JOIN student ON submitted_assignment.student_id = student.id GROUP BY student.id").fetchall()
+    return dict(rows)

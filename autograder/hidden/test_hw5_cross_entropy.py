@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from autograder.checks import (assert_close, assert_exact, assert_no_runtime_warning, assert_unchanged,
-                               central_gradient, describe, float_result, float_results)
+                               central_gradient, cost_result, describe, float_result, float_results)
 from autograder.suite_tools import call_for_float, call_keeping_inputs
 
 VALUE_RTOL = 1e-10      # sums of logarithms written in another order differ by ~1e-15 relative
@@ -85,10 +85,6 @@ def targets(rng, shape, soft=False):
 
 def shape_id(shape):
     return "x".join(map(str, shape))
-
-
-def cost_result(value, what):
-    return float(float_result(value, 0.0, f"{what} (a cost is one number)"))
 
 
 def assert_cost(got, expected, what, rtol=VALUE_RTOL):

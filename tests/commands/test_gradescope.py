@@ -73,7 +73,7 @@ def test_zip_has_setup_and_run_autograder_at_its_root_executable(hw1_zip):
     # Only this assignment's hidden suite ships; nothing of the solutions or the nbgrader path.
     others = [n for n in names if n.startswith("autograder/hidden/test_") and "hw1" not in n]
     assert others == []
-    assert not [n for n in names if n.startswith("solutions/") or "nbgrader_hooks" in n]
+    assert not [n for n in names if n.startswith(("solutions/", "autograder/nbgrader_", "autograder/class_"))]
     assert not [n for n in names if "__pycache__" in n]
 
 

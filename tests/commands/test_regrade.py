@@ -136,7 +136,7 @@ def test_nbgrader_regrade_of_gpu_items_on_a_gpu_machine_updates_only_those_stude
     with --student (or --not-graded-only), copy it back. The stand-in takes the GPU machine's place."""
     from autograder.nbgrader_hooks import REPORT_NAME
     from autograder.release import release
-    from test_class_autograde import gradebook_totals
+    from helpers import gradebook_totals
 
     course = tmp_path / "course"
     shutil.copytree(REPO / "solutions" / "hw4_gpu", course / "solutions" / "hw4_gpu")

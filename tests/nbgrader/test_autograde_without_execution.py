@@ -20,7 +20,8 @@ from autograder.nbgrader_hooks import NOT_RUN_SENTENCE, REPORT_NAME
 from autograder.release import run_nbgrader
 from helpers import REPO, run_cli
 from mutants_hw1 import mutant_source
-from test_class_autograde import ASSIGNMENT, MODULE, gradebook_totals, new_course, submit
+from helpers import gradebook_totals
+from test_class_autograde import ASSIGNMENT, MODULE, new_course, submit
 
 NOTEBOOK = f"{ASSIGNMENT}.ipynb"
 NOT_RUN_LINE = "c.CourseAutograde.execute_notebooks = False"

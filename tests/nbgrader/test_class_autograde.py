@@ -25,7 +25,7 @@ from autograder.class_workers import failure_reason
 from autograder.nbgrader_hooks import REPORT_NAME
 from autograder.release import release
 from autograder.report import STUDENT_GRADED
-from helpers import REPO, SUBMISSIONS, run_cli
+from helpers import REPO, SUBMISSIONS, gradebook_totals, run_cli
 from mutants_hw1 import MUTANTS, mutant_source
 
 ASSIGNMENT = "hw1_activations"
@@ -53,17 +53,6 @@ def submit(course, student, module_text=None):
     if module_text is not None:
         (dest / MODULE).write_text(module_text)
     (dest / "timestamp.txt").write_text("2026-09-15 09:00:00.000000 UTC")
-
-
-def gradebook_totals(course):
-    """student -> total score, read straight from the gradebook's tables (not through nbgrader or the command)."""
-    with sqlite3.connect(course / "gradebook.db") as db:
-        rows = db.execute(
-            "SELECT student.id, SUM(COALESCE(grade.manual_score, grade.auto_score)) FROM grade "
-            "JOIN submitted_notebook ON grade.notebook_id = submitted_notebook.id "
-            "JOIN submitted_assignment ON submitted_notebook.assignment_id = submitted_assignment.id "
-            "JOIN student ON submitted_assignment.student_id = student.id GROUP BY student.id").fetchall()
-    return dict(rows)
 
 
 def processes_working_in(folder):
