@@ -1,15 +1,9 @@
-"""The course's nbgrader preprocessors: the engine decides the grade cells, not the student's kernel or files.
+"""The course's nbgrader preprocessors: steps 2 and 3 of the run that nbgrader_hooks' docstring tells whole.
 
-1. **Sanitize** (``RunEngine`` first). The engine grades the student's real
-   submission folder (``grading.grade``, which refuses links itself) before
-   any student code has run in a notebook kernel.
-2. **Autograde.** ``ExecuteKeepGoing`` runs the student's notebook (not a
-   replaced one) in the sandboxed kernel (kernel_sandbox.py); a kernel that
-   dies or a cell that cannot be interrupted ends the notebook there, not the
-   student's grading. ``WriteEngineGrades`` then scrubs the autograded
-   folder (only files the course put there, unchanged, survive the kernel),
-   writes every grade cell's output from the engine's report, adds the
-   one-line note, and saves the JSON report next to the notebook.
+``RunEngine`` (first) has the engine grade the student's real submission folder before any student code runs
+in a notebook kernel; ``ExecuteKeepGoing`` runs the notebook in the sandboxed kernel, where a dead kernel ends
+the notebook, not the grading; ``WriteEngineGrades`` scrubs the autograded folder and writes every grade cell
+from the engine's report.
 """
 import json
 import os
