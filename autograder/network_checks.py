@@ -96,5 +96,4 @@ def parameters_result(fetched, weights, biases, what, xp=None):
 def fetch_parameters(net, weights, biases, what, xp=None):
     """The ``weights`` and ``biases`` of ``net`` (a network in the worker), read and checked against the
     grader's lists of the same shapes (see parameter_list)."""
-    return (parameter_list(net.get("weights"), weights, f"{what}: weights", xp),
-            parameter_list(net.get("biases"), biases, f"{what}: biases", xp))
+    return parameters_result((net.get("weights"), net.get("biases")), weights, biases, what, xp)
